@@ -1,0 +1,106 @@
+"""``credchain resolve``: one asset's credential, for people or (``--json``) for scanners.
+
+Machine contract with ``--json``: the SAFE dict alone on stdout; exit 0 found, 3 not found, 1 any
+other error, with one line on stderr. The query comes from the flags, or as a JSON object on
+stdin when no flag is given.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from credchain.cli.output import mask, print_table
+from credchain.errors import CredchainError, CredentialNotFound, QueryError
+from credchain.models import AssetQuery
+from credchain.resolver import Resolver
+
+EXIT_FOUND, EXIT_ERROR, EXIT_NOT_FOUND = 0, 1, 3
+
+
+def _read_query(
+    asset_name: str | None, ip_address: str | None, cmdb_id: str | None, domain: str | None
+) -> AssetQuery:
+    if asset_name is None and ip_address is None and cmdb_id is None:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise QueryError(
+                "give --asset-name, --ip-address or --cmdb-id, or a JSON query on stdin"
+            )
+        text = sys.stdin.read()
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise QueryError(f"the query on stdin is not JSON: {exc}") from None
+        return AssetQuery.from_query_data(data)
+    return AssetQuery.from_query_data(
+        {
+            key: value
+            for key, value in (
+                ("asset_name", asset_name),
+                ("ip_address", ip_address),
+                ("cmdb_id", cmdb_id),
+                ("domain", domain),
+            )
+            if value is not None
+        }
+    )
+
+
+@click.command()
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
+@click.option("--asset-name", help="The asset's name.")
+@click.option("--ip-address", help="The asset's IP address or host name.")
+@click.option("--cmdb-id", help="The asset's CMDB id.")
+@click.option("--domain", help="The asset's domain, when the scanner knows it.")
+@click.option("--json", "as_json", is_flag=True, help="Print the SAFE dict only (machine use).")
+@click.pass_context
+def resolve(
+    ctx: click.Context,
+    config_path: str | None,
+    asset_name: str | None,
+    ip_address: str | None,
+    cmdb_id: str | None,
+    domain: str | None,
+    as_json: bool,
+) -> None:
+    """Resolve one asset's credential through the configured chain."""
+    debug = bool(ctx.find_root().params.get("debug"))
+    try:
+        query = _read_query(asset_name, ip_address, cmdb_id, domain)
+        with Resolver.from_config(config_path) as resolver:
+            credential = resolver.resolve(query)
+    except CredentialNotFound as exc:
+        click.echo(f"credchain: not found: {exc}", err=True)
+        ctx.exit(EXIT_NOT_FOUND)
+    except CredchainError as exc:
+        if debug:
+            raise
+        click.echo(f"credchain: error: {exc}", err=True)
+        ctx.exit(EXIT_ERROR)
+    except Exception as exc:  # the machine contract promises one line, never a traceback
+        if debug:
+            raise
+        click.echo(f"credchain: error: unexpected {type(exc).__name__}", err=True)
+        ctx.exit(EXIT_ERROR)
+    if as_json:
+        click.echo(json.dumps(credential.to_safe_dict()))
+        return
+    print_table(
+        ("asset", "source", "username", "password", "privilege password", "detail"),
+        [
+            (
+                query.label(),
+                credential.source,
+                credential.username,
+                mask(credential.password.get_secret_value()),
+                mask(
+                    None
+                    if credential.privilege_password is None
+                    else credential.privilege_password.get_secret_value()
+                ),
+                credential.detail or "",
+            )
+        ],
+    )

@@ -1,0 +1,250 @@
+"""The admin's configuration: one TOML file naming the ordered chain and each entry's settings.
+
+Where it is found, first match wins:
+
+1. the path given (``--config``);
+2. the ``CREDCHAIN_CONFIG`` environment variable;
+3. ``credchain.toml`` in the home.
+
+The home is ``CREDCHAIN_HOME`` if set; else the directory of a config given by 1 or 2; else the
+platform's user config directory (``~/.config/credchain`` on Linux). It holds the secret key,
+caches and the custom scripts directory ``integrations/custom/thycotic/``.
+
+```toml
+enabled = true
+chain = ["primary", "script"]
+
+[providers.primary]
+type = "thycotic"          # entry-point name; defaults to the table's name
+on_error = "next"          # "next" or "stop"; default: unavailable -> next, error -> stop
+url = "https://vault.example.com"
+username = "svc-credchain"
+password = "enc:gAAAA..."  # or password_env = "VAULT_PASSWORD", or plain (warned about)
+```
+
+A setting ``KEY_env = "VAR"`` takes ``KEY`` from the environment variable ``VAR``; a string
+value starting with ``enc:`` is decrypted with the home's secret store. Errors name the file and
+the key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+
+from credchain.errors import ConfigError, SecretStoreError
+from credchain.secretstore import SecretStore
+
+__all__ = [
+    "CONFIG_FILE",
+    "Config",
+    "EntryConfig",
+    "OnError",
+    "default_home",
+    "find_config",
+    "load_config",
+]
+
+CONFIG_FILE = "credchain.toml"
+OnError = Literal["next", "stop"]
+_TOP_LEVEL = {"enabled", "chain", "providers"}
+_ENTRY_KEYS = {"type", "on_error"}
+
+
+@dataclass(frozen=True)
+class EntryConfig:
+    """One ``[providers.NAME]`` table, with ``_env`` and ``enc:`` values already resolved."""
+
+    name: str
+    type: str
+    on_error: OnError | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    #: settings given as plain text in the file (checked against the provider's secret fields)
+    plain_keys: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Config:
+    """A loaded configuration."""
+
+    path: Path | None
+    home: Path
+    enabled: bool = True
+    chain: tuple[str, ...] = ()
+    providers: Mapping[str, EntryConfig] = field(default_factory=dict)
+
+    def entry(self, name: str) -> EntryConfig:
+        """The table of ``name``; a chain name with no table is an entry of that type."""
+        return self.providers.get(name) or EntryConfig(name=name, type=name)
+
+    @property
+    def file_is_shared(self) -> bool:
+        return self.path is not None and bool(self.path.stat().st_mode & 0o044)
+
+
+def default_home(environ: Mapping[str, str] | None = None) -> Path:
+    """``CREDCHAIN_HOME``, else the platform's user config directory."""
+    env = os.environ if environ is None else environ
+    if env.get("CREDCHAIN_HOME"):
+        return Path(env["CREDCHAIN_HOME"]).expanduser()
+    return platformdirs.user_config_path("credchain")
+
+
+def find_config(
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[Path, Path]:
+    """Return ``(config path, home)`` by the rules in the module docstring."""
+    env = os.environ if environ is None else environ
+    explicit = path if path is not None else env.get("CREDCHAIN_CONFIG") or None
+    if explicit is not None:
+        config_path = Path(explicit).expanduser()
+        home = (
+            Path(env["CREDCHAIN_HOME"]).expanduser()
+            if env.get("CREDCHAIN_HOME")
+            else (config_path.parent)
+        )
+        return config_path, home
+    home = default_home(env)
+    return home / CONFIG_FILE, home
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None, *, environ: Mapping[str, str] | None = None
+) -> Config:
+    """Read and check the configuration; raises ``ConfigError`` naming the file and key."""
+    env = os.environ if environ is None else environ
+    config_path, home = find_config(path, env)
+    where = str(config_path)
+    try:
+        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(
+            "no configuration file (run 'credchain add', or pass --config)", path=where
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read: {exc}", path=where) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=where) from None
+    return parse_config(raw, path=config_path, home=home, environ=env)
+
+
+def parse_config(
+    raw: Mapping[str, Any],
+    *,
+    path: Path | None,
+    home: Path,
+    environ: Mapping[str, str] | None = None,
+) -> Config:
+    """Check an already-parsed TOML document (see ``load_config``)."""
+    env = os.environ if environ is None else environ
+    where = str(path) if path is not None else None
+    for key in raw:
+        if key not in _TOP_LEVEL:
+            raise ConfigError(
+                f"unknown top-level setting (expected one of {', '.join(sorted(_TOP_LEVEL))})",
+                path=where,
+                key=key,
+            )
+    enabled = raw.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError("must be true or false", path=where, key="enabled")
+    chain = raw.get("chain", [])
+    if not isinstance(chain, list) or not all(isinstance(n, str) and n for n in chain):
+        raise ConfigError("must be a list of provider entry names", path=where, key="chain")
+    duplicates = sorted({name for name in chain if chain.count(name) > 1})
+    if duplicates:
+        raise ConfigError(f"{duplicates[0]!r} appears twice", path=where, key="chain")
+    tables = raw.get("providers", {})
+    if not isinstance(tables, dict):
+        raise ConfigError("must be a table of [providers.NAME]", path=where, key="providers")
+    store = SecretStore(home)
+    providers = {
+        name: _parse_entry(name, table, where=where, environ=env, store=store)
+        for name, table in tables.items()
+    }
+    return Config(path=path, home=home, enabled=enabled, chain=tuple(chain), providers=providers)
+
+
+def _parse_entry(
+    name: str, table: object, *, where: str | None, environ: Mapping[str, str], store: SecretStore
+) -> EntryConfig:
+    prefix = f"providers.{name}"
+    if not isinstance(table, dict):
+        raise ConfigError("must be a table", path=where, key=prefix)
+    entry_type = table.get("type", name)
+    if not isinstance(entry_type, str) or not entry_type:
+        raise ConfigError("must be a provider name", path=where, key=f"{prefix}.type")
+    on_error = table.get("on_error")
+    if on_error not in (None, "next", "stop"):
+        raise ConfigError('must be "next" or "stop"', path=where, key=f"{prefix}.on_error")
+    plain: set[str] = set()
+    settings = _resolve_values(
+        {k: v for k, v in table.items() if k not in _ENTRY_KEYS},
+        prefix=prefix,
+        relative="",
+        where=where,
+        environ=environ,
+        store=store,
+        plain=plain,
+    )
+    return EntryConfig(
+        name=name,
+        type=entry_type,
+        on_error=on_error,
+        settings=settings,
+        plain_keys=frozenset(plain),
+    )
+
+
+def _resolve_values(
+    table: Mapping[str, Any],
+    *,
+    prefix: str,
+    relative: str,
+    where: str | None,
+    environ: Mapping[str, str],
+    store: SecretStore,
+    plain: set[str],
+) -> dict[str, Any]:
+    """Replace ``KEY_env`` settings and ``enc:`` values by what they stand for."""
+    resolved: dict[str, Any] = {}
+    for key, value in table.items():
+        dotted = f"{prefix}.{key}"
+        inner = f"{relative}{key}"
+        if isinstance(value, dict):
+            resolved[key] = _resolve_values(
+                value,
+                prefix=dotted,
+                relative=f"{inner}.",
+                where=where,
+                environ=environ,
+                store=store,
+                plain=plain,
+            )
+        elif key.endswith("_env"):
+            target = key.removesuffix("_env")
+            if target in table:
+                raise ConfigError(
+                    f"give either {target!r} or {key!r}, not both", path=where, key=dotted
+                )
+            if not isinstance(value, str) or value not in environ:
+                raise ConfigError(
+                    f"environment variable {value!r} is not set", path=where, key=dotted
+                )
+            resolved[target] = environ[value]
+        elif SecretStore.is_encrypted(value):
+            try:
+                resolved[key] = store.decrypt(value)
+            except SecretStoreError as exc:
+                raise ConfigError(str(exc), path=where, key=dotted) from None
+        else:
+            if isinstance(value, str):
+                plain.add(inner)
+            resolved[key] = value
+    return resolved

@@ -1,0 +1,138 @@
+"""Every error credchain raises, in one hierarchy.
+
+```
+CredchainError
+├── ConfigError                 the config file or a setting is wrong (names the file and key)
+│   └── ChainDisabled           credchain is configured but disabled (``credchain enable``)
+├── PluginLoadError             a provider named in the chain is missing or fails to import
+├── SecretStoreError            an ``enc:`` value cannot be decrypted (key missing, tampered)
+├── CredentialFormatError       a SAFE credential dict is malformed (names the key)
+├── QueryError                  the scanner's query is malformed (names the key)
+├── CredentialNotFound          every step of the chain answered "not here" (carries the trace)
+├── ProviderUnavailable         the vault cannot be reached or answered nonsense: try later
+└── ProviderError               the provider cannot do it as configured: fix something
+    ├── TLSVerificationError    the vault's certificate is not the one we trust
+    ├── TokenExpired            the vault refused the token; the resolver renews it and retries once
+    └── ScriptError             a custom script is invalid or misbehaved
+```
+
+Messages never contain a secret value. Errors raised while walking a chain carry the
+``trace`` of the walk so far (see ``credchain.resolver``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from credchain.trace import Trace
+
+__all__ = [
+    "ChainDisabled",
+    "ConfigError",
+    "CredchainError",
+    "CredentialFormatError",
+    "CredentialNotFound",
+    "PluginLoadError",
+    "ProviderError",
+    "ProviderUnavailable",
+    "QueryError",
+    "ScriptError",
+    "SecretStoreError",
+    "TLSVerificationError",
+    "TokenExpired",
+]
+
+
+class CredchainError(Exception):
+    """Base of every credchain error."""
+
+    #: the chain walk that led here, when the error came out of ``Resolver.resolve``
+    trace: Trace | None = None
+
+
+class ConfigError(CredchainError):
+    """The configuration is wrong; the message names the file and the key."""
+
+    def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
+        where = ", ".join(part for part in (path, f"key {key!r}" if key else None) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+        self.path = path
+        self.key = key
+
+
+class ChainDisabled(ConfigError):
+    """credchain is configured but disabled; ``credchain enable`` turns it on."""
+
+
+class PluginLoadError(CredchainError):
+    """A provider could not be loaded."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        name: str,
+        distribution: str | None = None,
+        installed: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message)
+        self.name = name
+        self.distribution = distribution
+        self.installed = tuple(installed)
+
+
+class SecretStoreError(CredchainError):
+    """A stored secret cannot be decrypted: the key is missing or the value was tampered with."""
+
+
+class CredentialFormatError(CredchainError, ValueError):
+    """A SAFE credential dict is malformed; ``key`` names the offending key."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class QueryError(CredchainError, ValueError):
+    """The scanner's query is malformed; ``key`` names the offending key."""
+
+    def __init__(self, message: str, *, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+class CredentialNotFound(CredchainError, LookupError):
+    """Every step of the chain answered "not here"; ``trace`` says what was tried."""
+
+    def __init__(self, message: str, *, trace: Trace | None = None) -> None:
+        super().__init__(message)
+        self.trace = trace
+
+
+class ProviderUnavailable(CredchainError):
+    """The vault is down, timed out or answered something that is not the API: try later."""
+
+
+class ProviderError(CredchainError):
+    """The provider cannot answer as configured (login refused, access denied, bad setting)."""
+
+
+class TLSVerificationError(ProviderError):
+    """The vault's certificate failed verification or does not match the pinned fingerprint."""
+
+    def __init__(
+        self, message: str, *, expected: str | None = None, presented: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.presented = presented
+
+
+class TokenExpired(ProviderError):
+    """The vault refused the access token; the resolver renews it once and retries the lookup."""
+
+
+class ScriptError(ProviderError):
+    """A custom script is invalid, or it failed, hung or returned invalid output."""

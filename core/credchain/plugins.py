@@ -1,0 +1,206 @@
+"""Finding and loading providers: entry points in the group ``credchain.providers`` (stevedore).
+
+The resolver loads exactly the provider types its chain names, in the chain's order. A name that
+is not installed fails with the list of what is; a provider whose import fails is reported with
+its distribution and the exception, or skipped and reported in tolerant mode.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, get_args
+
+from pydantic import BaseModel, SecretStr, ValidationError
+from stevedore import NamedExtensionManager
+from stevedore.extension import ExtensionManager
+
+from credchain.config import EntryConfig
+from credchain.errors import ConfigError, PluginLoadError
+from credchain.provider import ProviderContext
+
+__all__ = [
+    "GROUP",
+    "LoadedProviders",
+    "ProviderInfo",
+    "build_provider",
+    "installed_providers",
+    "load_provider_classes",
+]
+
+GROUP = "credchain.providers"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    """One installed provider, as ``credchain providers`` lists it."""
+
+    name: str
+    distribution: str | None
+    version: str | None
+    description: str
+    target: str
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, str | None]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "description": self.description,
+            "target": self.target,
+            "error": self.error,
+        }
+
+
+@dataclass
+class LoadedProviders:
+    """Provider classes by type name, in chain order, and the failures skipped in tolerant mode."""
+
+    classes: dict[str, type] = field(default_factory=dict)
+    failures: list[PluginLoadError] = field(default_factory=list)
+
+
+def _distributions() -> dict[tuple[str, str], tuple[str, str]]:
+    """(entry-point name, target) -> (distribution, version), for the group."""
+    found: dict[tuple[str, str], tuple[str, str]] = {}
+    for dist in importlib.metadata.distributions():
+        for ep in dist.entry_points:
+            if ep.group == GROUP:
+                found.setdefault((ep.name, ep.value), (dist.metadata["Name"], dist.version))
+    return found
+
+
+def _forget_scanned_entry_points() -> None:
+    """stevedore keeps a per-process list of a group's entry points; rescan when sys.path changed.
+
+    Its own cache, keyed on ``sys.path`` and the mtimes of what is on it, still spares the scan.
+    """
+    ExtensionManager.ENTRY_POINT_CACHE.pop(GROUP, None)
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _first_line(obj: object) -> str:
+    doc = (getattr(obj, "__doc__", None) or "").strip()
+    return doc.splitlines()[0].strip() if doc else ""
+
+
+def installed_providers() -> list[ProviderInfo]:
+    """Every installed provider, sorted by name; a broken one carries its ``error``."""
+    _forget_scanned_entry_points()
+    dists = _distributions()
+    errors: dict[str, str] = {}
+
+    def on_failure(_manager: Any, ep: importlib.metadata.EntryPoint, err: BaseException) -> None:
+        errors[ep.name] = _describe(err)
+
+    manager: ExtensionManager[Any] = ExtensionManager(
+        GROUP, invoke_on_load=False, on_load_failure_callback=on_failure
+    )
+    loaded = {ext.name: ext for ext in manager}
+    infos = []
+    for ep in manager.list_entry_points():
+        dist, version = dists.get((ep.name, ep.value), (None, None))
+        ext = loaded.get(ep.name)
+        infos.append(
+            ProviderInfo(
+                name=ep.name,
+                distribution=dist,
+                version=version,
+                description=_first_line(ext.plugin) if ext else "",
+                target=ep.value,
+                error=None if ext else errors.get(ep.name, "failed to load"),
+            )
+        )
+    return sorted(infos, key=lambda info: info.name)
+
+
+def load_provider_classes(types: Sequence[str], *, tolerant: bool = False) -> LoadedProviders:
+    """Load the provider classes named in ``types``, in that order.
+
+    Raises ``PluginLoadError`` for a missing or broken provider, unless ``tolerant``: then the
+    provider is left out and its error is in ``failures``.
+    """
+    _forget_scanned_entry_points()
+    result = LoadedProviders()
+    wanted = list(dict.fromkeys(types))
+    broken: dict[str, PluginLoadError] = {}
+
+    def on_failure(_manager: Any, ep: importlib.metadata.EntryPoint, err: BaseException) -> None:
+        dist = _distributions().get((ep.name, ep.value), (None, None))[0]
+        from_dist = f" (distribution {dist})" if dist else ""
+        broken[ep.name] = PluginLoadError(
+            f"provider {ep.name!r}{from_dist} failed to load: {_describe(err)}",
+            name=ep.name,
+            distribution=dist,
+        )
+
+    manager: NamedExtensionManager[Any] = NamedExtensionManager(
+        GROUP,
+        names=wanted,
+        name_order=True,
+        invoke_on_load=False,
+        on_load_failure_callback=on_failure,
+    )
+    loaded = {ext.name: ext.plugin for ext in manager}
+    installed = sorted(ep.name for ep in manager.list_entry_points())
+    for name in wanted:
+        if name in loaded:
+            result.classes[name] = loaded[name]
+            continue
+        error = broken.get(name) or PluginLoadError(
+            f"no provider named {name!r} is installed "
+            f"(installed: {', '.join(installed) or 'none'})",
+            name=name,
+            installed=installed,
+        )
+        if not tolerant:
+            raise error
+        log.warning("skipping provider: %s", error)
+        result.failures.append(error)
+    return result
+
+
+def _holds_secret(annotation: object) -> bool:
+    return annotation is SecretStr or any(_holds_secret(arg) for arg in get_args(annotation))
+
+
+def _secret_fields(model: type[BaseModel]) -> set[str]:
+    """Top-level settings whose type holds a ``SecretStr``, however deeply."""
+    return {name for name, info in model.model_fields.items() if _holds_secret(info.annotation)}
+
+
+def build_provider(
+    entry: EntryConfig, cls: type, context: ProviderContext, *, config_path: str | None = None
+) -> object:
+    """Validate the entry's settings with ``cls.Settings`` and build the provider instance."""
+    settings_model: type[BaseModel] = getattr(cls, "Settings", None) or BaseModel
+    try:
+        settings = settings_model.model_validate(dict(entry.settings))
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = ".".join(str(part) for part in error["loc"])
+        key = f"providers.{entry.name}" + (f".{loc}" if loc else "")
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = f"unknown setting for provider type {entry.type!r}"
+        raise ConfigError(message, path=config_path, key=key) from None
+    shared = context.config is not None and context.config.file_is_shared
+    plain_fields = {key.split(".", 1)[0] for key in entry.plain_keys}
+    for name in sorted(_secret_fields(settings_model) & plain_fields):
+        if shared:
+            log.warning(
+                "%s: providers.%s.%s is stored in plain text in a file that group or others "
+                "can read; encrypt it ('credchain add') or use %s_env",
+                config_path,
+                entry.name,
+                name,
+                name,
+            )
+    return cls(settings, context)

@@ -1,0 +1,58 @@
+"""What a provider is, for plugin authors.
+
+A provider is a class registered under the entry-point group ``credchain.providers``. credchain
+builds one instance per chain entry: ``ProviderClass(settings, context)``, where ``settings`` is
+the entry's table validated by ``ProviderClass.Settings`` (a pydantic model; type secret
+settings as ``SecretStr``). The instance implements the hooks of ``credchain.hookspecs`` with
+``@hookimpl``. Subclassing ``Provider`` is a convenience, not a requirement.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from credchain.config import Config
+
+__all__ = ["Provider", "ProviderContext", "ProviderSettings"]
+
+
+class ProviderSettings(BaseModel):
+    """Base for a provider's settings: immutable, unknown keys refused."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+@dataclass(frozen=True)
+class ProviderContext:
+    """What a provider may need beyond its own settings."""
+
+    #: the chain entry's name (``[providers.NAME]``)
+    entry: str
+    #: the credchain home: secret key, caches, custom scripts
+    home: Path
+    #: the whole configuration, for providers that reuse another entry's settings
+    config: Config | None = None
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+S = TypeVar("S", bound=ProviderSettings)
+
+
+class Provider(Generic[S]):
+    """Optional base class: keeps ``settings`` and ``context``, and does nothing on ``close``."""
+
+    Settings: ClassVar[type[ProviderSettings]] = ProviderSettings
+
+    def __init__(self, settings: S, context: ProviderContext) -> None:
+        self.settings = settings
+        self.context = context
+
+    def close(self) -> None:
+        """Release connections and workers; called when the resolver closes."""

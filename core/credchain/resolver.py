@@ -1,0 +1,296 @@
+"""The resolver: walks the admin's chain, in order, until an entry finds the asset's credential.
+
+For each entry it calls the provider's hooks (``credchain.hookspecs``) through callers restricted
+to that entry, built once here, so pluggy's own call order never decides the chain order.
+Cross-cutting plugins given as ``plugins=`` see every entry's calls and may wrap them.
+
+Three outcomes, never mixed up: a credential ends the walk; ``None`` goes on to the next entry;
+an error follows the entry's ``on_error`` — ``next`` or ``stop``; by default
+``ProviderUnavailable`` goes on and ``ProviderError`` stops. When the walk ends with no
+credential, ``resolve`` raises ``CredentialNotFound`` if every entry answered "not here", or
+the first entry's error if one failed (a vault that was down is not "not found"). Either way
+the error carries the ``trace``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+
+import pluggy
+
+from credchain import hookspecs
+from credchain.config import OnError, load_config
+from credchain.errors import (
+    ChainDisabled,
+    ConfigError,
+    CredchainError,
+    CredentialNotFound,
+    PluginLoadError,
+    ProviderError,
+    ProviderUnavailable,
+    TokenExpired,
+)
+from credchain.models import AssetQuery, SafeCredential
+from credchain.plugins import build_provider, load_provider_classes
+from credchain.provider import ProviderContext
+from credchain.tls import TLSPolicy
+from credchain.trace import Outcome, Trace, TraceStep
+
+__all__ = ["ChainEntry", "Resolver", "note"]
+
+log = logging.getLogger(__name__)
+_notes: ContextVar[list[str] | None] = ContextVar("credchain_notes", default=None)
+
+
+def note(text: str) -> None:
+    """Add a line to the current chain step's trace reason (say which keys or rule, no secret).
+
+    Providers call it from their hooks; outside a walk it does nothing.
+    """
+    notes = _notes.get()
+    if notes is not None:
+        notes.append(text)
+
+
+@dataclass(frozen=True)
+class ChainEntry:
+    """One named entry of the chain: a provider instance and its error policy."""
+
+    name: str
+    provider: object
+    on_error: OnError | None = None
+    type: str = ""
+
+    @property
+    def type_name(self) -> str:
+        return self.type or type(self.provider).__name__
+
+
+class _Step:
+    """A chain entry with its four hook callers, restricted to its provider."""
+
+    __slots__ = ("_tls_lock", "authenticate", "entry", "extract", "lookup", "tls", "verify_tls")
+
+    def __init__(self, entry: ChainEntry, pm: pluggy.PluginManager, others: list[object]) -> None:
+        self.entry = entry
+        hook = "credchain_"
+        self.verify_tls = pm.subset_hook_caller(hook + "verify_tls", others)
+        self.authenticate = pm.subset_hook_caller(hook + "authenticate", others)
+        self.lookup = pm.subset_hook_caller(hook + "lookup", others)
+        self.extract = pm.subset_hook_caller(hook + "extract_credentials", others)
+        self.tls: TLSPolicy | None = None
+        self._tls_lock: threading.Lock | None = threading.Lock()
+
+    def run(self, query: AssetQuery) -> SafeCredential | None:
+        name = self.entry.name
+        lock = self._tls_lock
+        if lock is not None:
+            with lock:
+                if self._tls_lock is not None:
+                    self.tls = self.verify_tls(entry=name)
+                    self._tls_lock = None
+        auth = self.authenticate(entry=name, renew=False)
+        try:
+            record = self.lookup(entry=name, query=query, auth=auth)
+        except TokenExpired:
+            note("the vault refused the token; renewed it and retried once")
+            auth = self.authenticate(entry=name, renew=True)
+            record = self.lookup(entry=name, query=query, auth=auth)
+        if record is None:
+            return None
+        credential = self.extract(entry=name, query=query, record=record)
+        if credential is None:
+            return None
+        if not isinstance(credential, SafeCredential):
+            raise ProviderError(
+                f"extract_credentials returned {type(credential).__name__}, not a SafeCredential"
+            )
+        return (
+            credential
+            if credential.source == name
+            else credential.model_copy(update={"source": name})
+        )
+
+
+class Resolver:
+    """Resolves an asset's credential through an ordered chain of providers; thread-safe."""
+
+    def __init__(
+        self,
+        entries: Sequence[ChainEntry],
+        *,
+        plugins: Sequence[object] = (),
+        enabled: bool = True,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
+        names = [entry.name for entry in entries]
+        if len(set(names)) != len(names):
+            raise ConfigError(f"chain entry names must be unique: {names}", key="chain")
+        self._pm = pluggy.PluginManager(hookspecs.PROJECT)
+        self._pm.add_hookspecs(hookspecs)
+        for entry in entries:
+            self._pm.register(entry.provider, name=entry.name)
+        for plugin in plugins:
+            self._pm.register(plugin)
+        try:
+            self._pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            raise PluginLoadError(str(exc), name=str(exc.plugin)) from None
+        providers = [entry.provider for entry in entries]
+        self._steps = tuple(
+            _Step(entry, self._pm, [p for p in providers if p is not entry.provider])
+            for entry in entries
+        )
+        self.enabled = enabled
+        self._clock = clock
+        #: providers left out of the chain by ``from_config(tolerant=True)``
+        self.load_failures: list[PluginLoadError] = []
+
+    @classmethod
+    def from_config(
+        cls,
+        path: str | None = None,
+        *,
+        tolerant: bool = False,
+        environ: Mapping[str, str] | None = None,
+    ) -> Resolver:
+        """Build the resolver the admin configured (see ``credchain.config`` for the search)."""
+        import os
+
+        env = dict(os.environ if environ is None else environ)
+        config = load_config(path, environ=env)
+        if not config.chain:
+            raise ConfigError("the chain is empty", path=str(config.path), key="chain")
+        loaded = load_provider_classes(
+            [config.entry(name).type for name in config.chain], tolerant=tolerant
+        )
+        entries = []
+        for name in config.chain:
+            entry_config = config.entry(name)
+            provider_class = loaded.classes.get(entry_config.type)
+            if provider_class is None:
+                continue
+            context = ProviderContext(entry=name, home=config.home, config=config, environ=env)
+            provider = build_provider(
+                entry_config, provider_class, context, config_path=str(config.path)
+            )
+            entries.append(ChainEntry(name, provider, entry_config.on_error, entry_config.type))
+        resolver = cls(entries, enabled=config.enabled)
+        resolver.load_failures = loaded.failures
+        return resolver
+
+    @property
+    def chain(self) -> tuple[ChainEntry, ...]:
+        return tuple(step.entry for step in self._steps)
+
+    def resolve(self, query: AssetQuery | Mapping[str, object]) -> SafeCredential:
+        """The asset's credential from the first entry that has it.
+
+        Raises ``CredentialNotFound`` (with ``trace``) when no entry has it, or an entry's
+        ``ProviderUnavailable``/``ProviderError`` as described in the module docstring.
+        """
+        asset = self._query(query)
+        credential, trace, failure = self._walk(asset)
+        if credential is not None:
+            return credential
+        if failure is not None:
+            failure.trace = trace
+            raise failure
+        raise CredentialNotFound(
+            f"no credential for {asset.label()!r} in the chain: {trace}", trace=trace
+        )
+
+    def explain(self, query: AssetQuery | Mapping[str, object]) -> Trace:
+        """The trace of a walk for ``query``: entries, outcomes, reasons, times; no secret."""
+        return self._walk(self._query(query))[1]
+
+    def close(self) -> None:
+        """Close every provider that has a ``close`` method."""
+        for step in self._steps:
+            close = getattr(step.entry.provider, "close", None)
+            if callable(close):
+                close()
+
+    def __enter__(self) -> Resolver:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @staticmethod
+    def _query(query: AssetQuery | Mapping[str, object]) -> AssetQuery:
+        return query if isinstance(query, AssetQuery) else AssetQuery.from_query_data(query)
+
+    def _walk(
+        self, query: AssetQuery
+    ) -> tuple[SafeCredential | None, Trace, CredchainError | None]:
+        if not self.enabled:
+            raise ChainDisabled("credchain is disabled (run 'credchain enable')")
+        trace = Trace(query=query.to_query_data())
+        first_failure: CredchainError | None = None
+        for step in self._steps:
+            entry = step.entry
+            started = self._clock()
+            with _collect_notes() as notes:
+                outcome: Outcome
+                failure: CredchainError | None = None
+                credential: SafeCredential | None = None
+                try:
+                    credential = step.run(query)
+                except ProviderUnavailable as exc:
+                    outcome, failure = "unavailable", exc
+                except ProviderError as exc:
+                    outcome, failure = "error", exc
+                except CredchainError as exc:
+                    outcome, failure = "error", ProviderError(str(exc))
+                except Exception as exc:  # a provider's bug must not take the scanner down
+                    log.debug("entry %s raised", entry.name, exc_info=True)
+                    outcome = "error"
+                    failure = ProviderError(
+                        f"provider bug: unexpected {type(exc).__name__} (see the debug log)"
+                    )
+                else:
+                    outcome = "not_found" if credential is None else "found"
+            if failure is not None:
+                reason = str(failure)
+            elif credential is not None:
+                reason = credential.detail or "found"
+            else:
+                reason = "not here"
+            if notes:
+                reason = f"{reason} ({'; '.join(notes)})"
+            elapsed_ms = (self._clock() - started) * 1000.0
+            trace.steps.append(TraceStep(entry.name, entry.type_name, outcome, reason, elapsed_ms))
+            log.debug("entry %s: %s in %.1f ms", entry.name, outcome, elapsed_ms)
+            if credential is not None:
+                return credential, trace, None
+            if failure is not None:
+                if not str(failure).startswith(f"{entry.name}: "):
+                    failure = _prefixed(failure, entry.name)
+                default: OnError = "next" if outcome == "unavailable" else "stop"
+                if (entry.on_error or default) == "stop":
+                    return None, trace, failure
+                first_failure = first_failure or failure
+        return None, trace, first_failure
+
+
+@contextmanager
+def _collect_notes() -> Iterator[list[str]]:
+    notes: list[str] = []
+    token = _notes.set(notes)
+    try:
+        yield notes
+    finally:
+        _notes.reset(token)
+
+
+def _prefixed(error: CredchainError, entry: str) -> CredchainError:
+    """The same error, its message prefixed with the chain entry's name."""
+    error.args = (f"{entry}: {error}", *error.args[1:])
+    return error

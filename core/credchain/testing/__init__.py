@@ -1,0 +1,1 @@
+"""Test helpers shipped for plugin authors: fixtures and a ready dev server."""

@@ -1,0 +1,104 @@
+"""The third-party path end to end: pip installs contrib/example-provider, a chain uses it."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import tomli_w
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "contrib" / "example-provider"
+
+
+@pytest.fixture(scope="module")
+def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """contrib/example-provider installed by pip into its own directory."""
+    target = tmp_path_factory.mktemp("example-site")
+    build = tmp_path_factory.mktemp("example-build")
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(target),
+            str(EXAMPLE),
+        ],
+        check=True,
+        cwd=build,
+        capture_output=True,
+        timeout=120,
+    )
+    return target
+
+
+def credchain(site: Path, home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environ = {
+        **os.environ,
+        "PYTHONPATH": str(site),
+        "CREDCHAIN_HOME": str(home),
+        **env,
+    }
+    environ.pop("CREDCHAIN_CONFIG", None)
+    return subprocess.run(
+        [sys.executable, "-m", "credchain", *args],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_installed_example_is_listed(example_site: Path, tmp_path: Path) -> None:
+    result = credchain(example_site, tmp_path, "providers", "--json")
+    assert result.returncode == 0, result.stderr
+    listed = [item for item in json.loads(result.stdout) if item["name"] == "envvars"]
+    assert len(listed) == 1
+    assert listed[0]["distribution"] == "credchain-envvars"
+    assert listed[0]["version"] == "0.1.0"
+    assert listed[0]["error"] is None
+
+
+def test_chain_falls_through_to_the_example(example_site: Path, tmp_path: Path) -> None:
+    from credchain.testing.distributions import write_distribution
+
+    write_distribution(
+        example_site,
+        "credchain-test-providers",
+        "1.0",
+        {"nothere": "credchain.testing.providers:NotHereProvider"},
+    )
+    (tmp_path / "credchain.toml").write_text(
+        tomli_w.dumps(
+            {
+                "chain": ["empty", "lab"],
+                "providers": {"empty": {"type": "nothere"}, "lab": {"type": "envvars"}},
+            }
+        )
+    )
+    result = credchain(
+        example_site,
+        tmp_path,
+        "resolve",
+        "--asset-name",
+        "web-01.lab",
+        "--json",
+        LAB_CRED_WEB_01_LAB_USERNAME="labadmin",
+        LAB_CRED_WEB_01_LAB_PASSWORD="lab-planted",
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "username": "labadmin",
+        "password": base64.b64encode(b"lab-planted").decode(),
+    }
