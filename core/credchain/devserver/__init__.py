@@ -1,0 +1,31 @@
+"""A Secret Server REST API v1 look-alike for development and tests: in memory, loopback, TLS.
+
+NOT for production: it holds demo credentials in memory and its control endpoints (``/_dev``)
+are unauthenticated. See docs/dev-server.md.
+"""
+
+from __future__ import annotations
+
+from .datafile import Dataset, FileValue, SecretSpec, TemplateSpec, UserSpec, load_dataset
+from .demo_data import DEMO_ASSETS, SCANNER_PASSWORD, demo_dataset, demo_password
+from .faults import FAULT_KINDS, Fault, parse_fault
+from .server import AdminCredentials, DevServer, DevServerOptions
+
+__all__ = [
+    "DEMO_ASSETS",
+    "FAULT_KINDS",
+    "SCANNER_PASSWORD",
+    "AdminCredentials",
+    "Dataset",
+    "DevServer",
+    "DevServerOptions",
+    "Fault",
+    "FileValue",
+    "SecretSpec",
+    "TemplateSpec",
+    "UserSpec",
+    "demo_dataset",
+    "demo_password",
+    "load_dataset",
+    "parse_fault",
+]

@@ -1,0 +1,100 @@
+"""``credchain dev-server``: run the dev Secret Server until SIGINT or SIGTERM."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from types import FrameType
+
+import click
+
+from .faults import parse_fault
+from .server import DEFAULT_TOKEN_TTL, DevServer, DevServerOptions
+
+__all__ = ["dev_server"]
+
+WARNING = (
+    "WARNING: credchain dev-server is for DEVELOPMENT ONLY. It keeps demo credentials in memory, "
+    "its certificate is throw-away and its /_dev control endpoints are unauthenticated. "
+    "Never point a production scanner at it."
+)
+
+
+def _faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> list[str]:
+    for value in values:
+        try:
+            parse_fault(value)
+        except ValueError as error:
+            raise click.BadParameter(str(error)) from None
+    return list(values)
+
+
+@click.command("dev-server")
+@click.option("--port", default=8443, show_default=True, help="TCP port; 0 picks a free one.")
+@click.option("--no-tls", is_flag=True, help="Plain HTTP instead of HTTPS.")
+@click.option("--data", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--admin-password", envvar="CREDCHAIN_DEV_ADMIN_PASSWORD", help="Default: random.")
+@click.option("--latency-ms", default=0.0, show_default=True, help="Added to every API request.")
+@click.option("--token-ttl", default=DEFAULT_TOKEN_TTL, show_default=True, help="Seconds.")
+@click.option("--refresh-tokens/--no-refresh-tokens", default=True, show_default=True)
+@click.option(
+    "--fault",
+    "faults",
+    multiple=True,
+    callback=_faults,
+    metavar="KIND:ROUTE[:OPTS]",
+    help="Inject a fault, e.g. '429:api/v1/secrets:count=2,retry_after=1'. Repeatable.",
+)
+@click.option("--quiet", is_flag=True, help="Do not log each request.")
+def dev_server(
+    port: int,
+    no_tls: bool,
+    data: Path | None,
+    admin_password: str | None,
+    latency_ms: float,
+    token_ttl: int,
+    refresh_tokens: bool,
+    faults: list[str],
+    quiet: bool,
+) -> None:
+    """Run a Secret Server REST API v1 look-alike on 127.0.0.1 (development only).
+
+    When ready it prints one JSON line on stdout (url, ca_cert, fingerprint_sha256, admin) and
+    then logs to stderr only.
+    """
+    # Our own handler: the root logger is set up (at WARNING) by the credchain group.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    server_log = logging.getLogger("credchain.devserver")
+    server_log.addHandler(handler)
+    server_log.setLevel(logging.WARNING if quiet else logging.INFO)
+    server_log.propagate = False
+    click.echo(WARNING, err=True)
+    options = DevServerOptions(
+        port=port,
+        tls=not no_tls,
+        data=data,
+        admin_password=admin_password,
+        latency_ms=latency_ms,
+        token_ttl=token_ttl,
+        refresh_tokens=refresh_tokens,
+        faults=list(faults),
+    )
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    with DevServer(options) as server:
+        sys.stdout.write(json.dumps(server.ready_info()) + "\n")
+        sys.stdout.flush()
+        click.echo(f"dev-server listening on {server.url}", err=True)
+        while not stop.wait(0.5):
+            pass
+    click.echo("dev-server stopped", err=True)

@@ -1,0 +1,135 @@
+"""Fault injection, selected by route with a count or a rate.
+
+Spec syntax (CLI ``--fault``, ``POST /_dev/faults``, ``DevServer.add_fault``)::
+
+    KIND:ROUTE[:OPTION=VALUE[,OPTION=VALUE...]]
+
+KIND is one of ``FAULT_KINDS``. ROUTE is a glob over the route template, with or without the
+method: ``api/v1/secrets``, ``GET api/v1/secrets/{id}``, ``oauth2/token``, ``api/v1/secrets*``,
+``*``. Options: ``count=N`` (the next N matching requests, then the fault disarms), ``rate=R``
+(each matching request with probability R, 0..1), ``delay=S`` (seconds, for ``slow``; default 2),
+``retry_after=S`` (for ``429`` and ``503``; default 1). Without count or rate a fault fires on every
+matching request until cleared.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import asdict, dataclass
+from fnmatch import fnmatchcase
+from typing import Any
+
+__all__ = ["FAULT_KINDS", "Fault", "FaultPlan", "parse_fault"]
+
+#: reset: TCP reset, no response. 500/503/429: that status (429/503 with Retry-After).
+#: html: an HTML page with status 200. truncated: 200 with JSON cut in half.
+#: slow: the normal response after ``delay`` seconds. revoke-tokens / swap-cert: perform that
+#: action, then answer normally (so the request that triggers revoke-tokens already gets 401).
+FAULT_KINDS = (
+    "reset",
+    "500",
+    "503",
+    "429",
+    "html",
+    "truncated",
+    "slow",
+    "revoke-tokens",
+    "swap-cert",
+)
+
+
+@dataclass(slots=True)
+class Fault:
+    kind: str
+    route: str = "*"
+    count: int | None = None
+    rate: float | None = None
+    delay: float = 2.0
+    retry_after: int = 1
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
+        if self.count is not None and self.count < 1:
+            raise ValueError("count must be at least 1")
+        if self.rate is not None and not 0.0 <= self.rate <= 1.0:
+            raise ValueError("rate must be between 0 and 1")
+        if self.count is not None and self.rate is not None:
+            raise ValueError("give count or rate, not both")
+        if self.delay < 0 or self.retry_after < 0:
+            raise ValueError("delay and retry_after must not be negative")
+
+    def matches(self, method: str, route: str) -> bool:
+        return fnmatchcase(route, self.route) or fnmatchcase(f"{method} {route}", self.route)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_fault(spec: str) -> Fault:
+    """Parse ``KIND:ROUTE[:OPTIONS]``; raises ``ValueError`` with a readable message."""
+    kind, _, rest = spec.strip().partition(":")
+    route, _, options = rest.partition(":")
+    values: dict[str, Any] = {"kind": kind, "route": route or "*"}
+    converters = {"count": int, "rate": float, "delay": float, "retry_after": int}
+    for option in filter(None, (o.strip() for o in options.split(","))):
+        key, sep, value = option.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in converters:
+            raise ValueError(
+                f"bad fault option {option!r} in {spec!r}; expected {list(converters)}"
+            )
+        try:
+            values[key] = converters[key](value.strip())
+        except ValueError:
+            raise ValueError(f"bad value for {key} in {spec!r}") from None
+    return Fault(**values)
+
+
+def fault_from_json(value: object) -> Fault:
+    """A fault from a spec string or a JSON object with the ``Fault`` fields."""
+    if isinstance(value, str):
+        return parse_fault(value)
+    if isinstance(value, dict):
+        return Fault(**{str(k).replace("-", "_"): v for k, v in value.items()})
+    raise ValueError("a fault is a spec string or an object")
+
+
+class FaultPlan:
+    """The armed faults, in the order added; the first one that fires wins."""
+
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+        # Fault rates need no cryptographic randomness; a seeded Random makes tests repeatable.
+        self._rng = rng or random.Random()  # noqa: S311
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def armed(self) -> list[Fault]:
+        with self._lock:
+            return list(self._faults)
+
+    def pick(self, method: str, route: str) -> Fault | None:
+        """The fault to apply to this request, if any (consumes one unit of a counted fault)."""
+        if not self._faults:  # the common case, without taking the lock
+            return None
+        with self._lock:
+            for fault in self._faults:
+                if not fault.matches(method, route):
+                    continue
+                if fault.rate is not None and self._rng.random() >= fault.rate:
+                    continue
+                if fault.count is not None:
+                    fault.count -= 1
+                    if fault.count == 0:
+                        self._faults.remove(fault)
+                return fault
+        return None

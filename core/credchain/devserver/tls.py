@@ -1,0 +1,123 @@
+"""Certificates made at start: a throw-away CA and a server certificate for the loopback names.
+
+The CA PEM is what clients trust (``REQUESTS_CA_BUNDLE``, ``curl --cacert``); the fingerprint is the
+SHA-256 of the *server* certificate, which is what a client pinning the certificate sees.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import ssl
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from credchain.tls import format_fingerprint
+
+__all__ = ["ServerIdentity", "make_identity"]
+
+_LOOPBACK_NAMES: tuple[x509.GeneralName, ...] = (
+    x509.DNSName("localhost"),
+    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+    x509.IPAddress(ipaddress.ip_address("::1")),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerIdentity:
+    """Paths of one generation of PEM files, and the server certificate's fingerprint."""
+
+    ca_cert: Path
+    server_cert: Path
+    server_key: Path
+    fingerprint_sha256: str
+
+    def load_into(self, context: ssl.SSLContext) -> None:
+        """Make ``context`` present this certificate to new connections."""
+        context.load_cert_chain(self.server_cert, self.server_key)
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+
+
+def make_identity(directory: Path, generation: int = 0) -> ServerIdentity:
+    """Create a new CA and a server certificate signed by it, written as PEM under ``directory``.
+
+    Each call makes a *new* CA too, so a swapped certificate fails CA verification as well as
+    pinning. EC P-256 keys: generated in milliseconds and cheap to handshake.
+    """
+    now = datetime.datetime.now(datetime.UTC)
+    start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=2)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = _name(f"credchain dev-server CA {generation}")
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name("localhost"))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.SubjectAlternativeName(list(_LOOPBACK_NAMES)), critical=False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    suffix = f"-{generation}" if generation else ""
+    paths = (
+        directory / f"ca{suffix}.pem",
+        directory / f"server{suffix}.pem",
+        directory / f"server{suffix}.key",
+    )
+    paths[0].write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    paths[2].chmod(0o600)
+    return ServerIdentity(
+        ca_cert=paths[0],
+        server_cert=paths[1],
+        server_key=paths[2],
+        fingerprint_sha256=format_fingerprint(cert.fingerprint(hashes.SHA256()).hex()),
+    )

@@ -1,0 +1,57 @@
+"""pytest plugin (entry point ``pytest11``): fixtures for credchain plugin authors.
+
+- ``secret_server``: the session's dev Secret Server (demo data, TLS), reset before each test:
+  added secrets gone, faults cleared, counters zero, tokens revoked, first certificate back.
+- ``secret_server_session``: the same server without the reset (session scope).
+- ``secret_server_factory``: ``factory(**options)`` starts an isolated server with other
+  ``DevServerOptions`` (``token_ttl=``, ``refresh_tokens=False``, ``latency_ms=``, ``clock=``,
+  ``tls=False``, ``data=``...); each is closed when the test ends.
+
+The dev server is imported only when a fixture is used, so merely having credchain installed
+costs other test suites nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from credchain.devserver import DevServer
+
+__all__ = ["secret_server", "secret_server_factory", "secret_server_session"]
+
+
+@pytest.fixture(scope="session")
+def secret_server_session() -> Iterator[DevServer]:
+    """One running dev server for the whole session (starting TLS servers is not free)."""
+    from credchain.devserver import DevServer
+
+    with DevServer() as server:
+        yield server
+
+
+@pytest.fixture
+def secret_server(secret_server_session: DevServer) -> DevServer:
+    """The session's dev server, reset to its demo data with no faults and zero counters."""
+    secret_server_session.reset()
+    return secret_server_session
+
+
+@pytest.fixture
+def secret_server_factory() -> Iterator[Callable[..., DevServer]]:
+    """Start isolated dev servers with custom options; all are closed after the test."""
+    from credchain.devserver import DevServer
+
+    started: list[DevServer] = []
+
+    def start(**options: Any) -> DevServer:
+        server = DevServer(**options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.close()
