@@ -10,7 +10,8 @@ settings as ``SecretStr``). The instance implements the hooks of ``credchain.hoo
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
@@ -40,6 +41,8 @@ class ProviderContext:
     #: the whole configuration, for providers that reuse another entry's settings
     config: Config | None = None
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    #: wall-clock time; tests inject a fake one to expire tokens without sleeping
+    clock: Callable[[], float] = time.time
 
 
 S = TypeVar("S", bound=ProviderSettings)

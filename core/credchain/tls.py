@@ -6,10 +6,22 @@ the server's certificate (seed 000, step 3.8).
 
 from __future__ import annotations
 
+import hashlib
 import re
+import socket
+import ssl
 from dataclasses import dataclass
+from datetime import datetime
 
-__all__ = ["TLSPolicy", "format_fingerprint", "normalize_fingerprint"]
+from cryptography import x509
+
+__all__ = [
+    "CertificateInfo",
+    "TLSPolicy",
+    "fetch_certificate",
+    "format_fingerprint",
+    "normalize_fingerprint",
+]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -56,3 +68,42 @@ class TLSPolicy:
         if self.ca_bundle:
             return f"CA bundle {self.ca_bundle}"
         return "system trust store"
+
+
+@dataclass(frozen=True, slots=True)
+class CertificateInfo:
+    """What an admin checks before pinning a certificate."""
+
+    sha256: str
+    subject: str
+    issuer: str
+    not_after: datetime
+
+    @property
+    def fingerprint(self) -> str:
+        return format_fingerprint(self.sha256)
+
+
+def certificate_info(der: bytes) -> CertificateInfo:
+    cert = x509.load_der_x509_certificate(der)
+    return CertificateInfo(
+        sha256=hashlib.sha256(der).hexdigest(),
+        subject=cert.subject.rfc4514_string(),
+        issuer=cert.issuer.rfc4514_string(),
+        not_after=cert.not_valid_after_utc,
+    )
+
+
+def fetch_certificate(host: str, port: int, timeout: float = 5.0) -> CertificateInfo:
+    """The certificate ``host:port`` presents, read without trusting it (to show or pin it)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE  # we only read the certificate; nothing is sent
+    with (
+        socket.create_connection((host, port), timeout=timeout) as raw,
+        context.wrap_socket(raw, server_hostname=host) as tls,
+    ):
+        der = tls.getpeercert(binary_form=True)
+    if der is None:
+        raise ValueError(f"{host}:{port} presented no certificate")
+    return certificate_info(der)

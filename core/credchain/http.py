@@ -1,0 +1,240 @@
+"""The one way credchain talks HTTP to a vault: TLS policy, pooling, timeouts, retries, errors.
+
+``VaultHttp`` wraps one ``requests.Session`` per provider entry:
+
+- TLS as its ``TLSPolicy`` says: the system store, a CA bundle, or a pinned SHA-256 fingerprint
+  (urllib3's ``assert_fingerprint``; the chain is then not checked, the certificate is). Plain
+  ``http`` is refused unless ``allow_http``.
+- A keep-alive pool sized for the resolver's concurrency; connect and read timeouts.
+- urllib3 ``Retry`` with backoff: connection errors for any request (nothing was sent), read
+  errors and 429/5xx for idempotent ones, honouring ``Retry-After``.
+- Failures become credchain errors: ``TLSVerificationError`` (with the expected and presented
+  fingerprints), ``ProviderUnavailable`` (unreachable, timed out, 5xx, HTML or malformed JSON).
+  Messages carry at most a short excerpt of an HTML page, never of a JSON body, which may hold
+  secrets.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from credchain.errors import ConfigError, ProviderUnavailable, TLSVerificationError
+from credchain.tls import TLSPolicy, fetch_certificate, format_fingerprint
+
+__all__ = ["HttpSettings", "VaultHttp", "json_body"]
+
+_RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_MISMATCH = re.compile(r'Expected "?([0-9a-fA-F:]+)"?, got "?([0-9a-fA-F:]+)"?')
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    """Connection behaviour for one vault."""
+
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    pool_size: int = 16
+    retries: int = 3
+    backoff: float = 0.2
+    allow_http: bool = False
+
+
+class _PinningAdapter(HTTPAdapter):
+    """An adapter whose connections must present the certificate with this SHA-256 digest."""
+
+    def __init__(self, fingerprint: str, **kwargs: Any) -> None:
+        self._fingerprint = fingerprint
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["assert_fingerprint"] = self._fingerprint
+        super().init_poolmanager(*args, **kwargs)
+
+
+class VaultHttp:
+    """HTTP to one vault origin with credchain's TLS, pooling, retry and error rules."""
+
+    def __init__(self, origin: str, tls: TLSPolicy, settings: HttpSettings | None = None) -> None:
+        self.settings = settings or HttpSettings()
+        parts = urlsplit(origin)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ConfigError(f"{origin!r} is not an http(s) URL")
+        if parts.scheme == "http" and not self.settings.allow_http:
+            raise ConfigError(
+                f"{origin!r} is plain http: credentials would cross the network unencrypted "
+                "(use https, or set allow_http = true for a lab)"
+            )
+        self.origin = origin.rstrip("/")
+        self.host = parts.hostname
+        self.port = parts.port or (443 if parts.scheme == "https" else 80)
+        self.tls = tls
+        self.session = self._session()
+
+    def _session(self) -> requests.Session:
+        s = self.settings
+        retry = Retry(
+            total=s.retries,
+            connect=s.retries,
+            read=s.retries,
+            status=s.retries,
+            other=0,
+            backoff_factor=s.backoff,
+            status_forcelist=_RETRY_STATUSES,
+            respect_retry_after_header=True,
+            raise_on_status=False,
+        )
+        session = requests.Session()
+        session.trust_env = False  # proxies and REQUESTS_CA_BUNDLE must not override the policy
+        session.headers.update({"Accept": "application/json", "User-Agent": "credchain"})
+        adapter: HTTPAdapter
+        if self.tls.fingerprint_sha256 is not None:
+            adapter = _PinningAdapter(
+                self.tls.fingerprint_sha256, pool_maxsize=s.pool_size, max_retries=retry
+            )
+            session.verify = False  # the pin replaces chain validation; urllib3 checks it
+        else:
+            adapter = HTTPAdapter(pool_maxsize=s.pool_size, max_retries=retry)
+            session.verify = self.tls.ca_bundle or True
+        session.mount("https://", adapter)
+        session.mount("http://", adapter)
+        return session
+
+    def close(self) -> None:
+        self.session.close()
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, str] | None = None,
+        json_body: object = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> requests.Response:
+        """Send one request; connection, TLS and 5xx failures raise credchain errors."""
+        try:
+            response = self.session.request(
+                method,
+                url,
+                params=params,
+                data=data,
+                json=json_body,
+                headers=headers,
+                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
+                allow_redirects=False,
+            )
+        except requests.exceptions.SSLError as exc:
+            raise self._tls_error(exc) from None
+        except requests.exceptions.Timeout:
+            raise ProviderUnavailable(
+                f"{self.origin} did not answer within {self.settings.read_timeout:g} s"
+            ) from None
+        except requests.exceptions.RetryError as exc:
+            raise ProviderUnavailable(
+                f"{self.origin} kept failing after {self.settings.retries} retries ({_reason(exc)})"
+            ) from None
+        except requests.exceptions.ConnectionError as exc:
+            inner = _innermost(exc)
+            # urllib3's NewConnectionError (refused, no route) subclasses its timeout error
+            if isinstance(inner, urllib3.exceptions.TimeoutError) and not isinstance(
+                inner, urllib3.exceptions.NewConnectionError
+            ):
+                raise ProviderUnavailable(
+                    f"{self.origin} did not answer within {self.settings.read_timeout:g} s"
+                ) from None
+            raise ProviderUnavailable(f"cannot reach {self.origin}: {_reason(exc)}") from None
+        if response.status_code >= 500 or response.status_code == 429:
+            retry_after = response.headers.get("Retry-After")
+            raise ProviderUnavailable(
+                f"{self.origin} answered HTTP {response.status_code}"
+                + (f" (Retry-After: {retry_after})" if retry_after else "")
+            )
+        return response
+
+    def _tls_error(self, exc: requests.exceptions.SSLError) -> TLSVerificationError:
+        text = str(exc)
+        expected = self.tls.fingerprint_sha256
+        match = _MISMATCH.search(text)
+        if match:
+            presented: str | None = match.group(2)
+        else:
+            presented = self.presented_fingerprint()
+        shown = format_fingerprint(presented) if presented else "unknown"
+        if expected is not None:
+            return TLSVerificationError(
+                f"{self.origin} presented a certificate with SHA-256 fingerprint {shown}, "
+                f"not the pinned {format_fingerprint(expected)}",
+                expected=expected,
+                presented=presented,
+            )
+        return TLSVerificationError(
+            f"the certificate of {self.origin} failed verification against the "
+            f"{self.tls.describe()} ({_reason(exc)}); it presents SHA-256 fingerprint {shown}: "
+            "set ca_bundle to your CA, or set verify_ssl = false and pin that fingerprint after "
+            "checking it",
+            presented=presented,
+        )
+
+    def presented_fingerprint(self) -> str | None:
+        """The SHA-256 fingerprint of the certificate the server presents now, if reachable."""
+        try:
+            return fetch_certificate(self.host, self.port, self.settings.connect_timeout).sha256
+        except (OSError, ssl.SSLError, ValueError):
+            return None
+
+
+def json_body(response: requests.Response, what: str) -> Any:
+    """The response's JSON, or ``ProviderUnavailable`` saying what came instead."""
+    content_type = response.headers.get("Content-Type", "")
+    try:
+        return response.json()
+    except (json.JSONDecodeError, requests.exceptions.JSONDecodeError, UnicodeDecodeError):
+        pass
+    if "html" in content_type.lower() or response.text.lstrip()[:1] == "<":
+        raise ProviderUnavailable(
+            f"{what}: expected JSON, got an HTML page (HTTP {response.status_code}): "
+            f"{_html_excerpt(response.text)!r}"
+        )
+    raise ProviderUnavailable(
+        f"{what}: malformed JSON (HTTP {response.status_code}, {len(response.content)} bytes)"
+    )
+
+
+def _html_excerpt(text: str, limit: int = 80) -> str:
+    """A page's title, or its first words, with tags removed."""
+    title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
+    words = title.group(1) if title else re.sub(r"<[^>]+>", " ", text)
+    compact = " ".join(words.split())
+    return compact[:limit] + ("…" if len(compact) > limit else "")
+
+
+def _innermost(exc: BaseException) -> BaseException:
+    """The innermost cause of a requests/urllib3 error (they nest in args and ``reason``)."""
+    cause: BaseException = exc
+    while True:
+        inner = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
+        reason = getattr(cause, "reason", None)
+        nxt = reason if isinstance(reason, BaseException) else inner
+        if nxt is None or nxt is cause:
+            break
+        cause = nxt
+    return cause
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost cause of a requests/urllib3 error, without the URL's query string."""
+    cause = _innermost(exc)
+    text = str(cause) or type(cause).__name__
+    return re.sub(r"\?[^\s'\"]*", "?…", text)[:200]

@@ -1,0 +1,120 @@
+"""One access token per vault, shared by every lookup and thread, renewed before it expires.
+
+``TokenKeeper.get()`` returns the current token while it is fresh; past its renewal time one
+thread renews it (refresh token first, when the vault gave one) while the others wait for that
+result, so there is never more than one grant in flight. ``invalidate(token)`` is for a token
+the vault refused (401): the next ``get()`` makes a new grant, skipping the refresh token, which
+was most likely revoked with it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from credchain.errors import ProviderError
+
+__all__ = ["AccessToken", "TokenGrant", "TokenKeeper"]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenGrant:
+    """What a vault's token endpoint answered."""
+
+    access_token: str = field(repr=False)
+    expires_in: float
+    refresh_token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AccessToken:
+    """A token and when to renew it (``renew_at``, wall-clock seconds)."""
+
+    value: str = field(repr=False)
+    expires_at: float
+    renew_at: float
+    refresh_token: str | None = field(default=None, repr=False)
+
+    @property
+    def header(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.value}"}
+
+
+class TokenKeeper:
+    """Keeps one token fresh for many threads; see the module docstring."""
+
+    def __init__(
+        self,
+        grant: Callable[[], TokenGrant],
+        refresh: Callable[[str], TokenGrant] | None = None,
+        *,
+        margin: float = 60.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._grant = grant
+        self._refresh = refresh
+        self._margin = margin
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._token: AccessToken | None = None
+        self._refused = False
+        #: how many tokens were obtained, by grant kind (for tests and the summary)
+        self.counts = {"grant": 0, "refresh": 0}
+
+    def _make(self, grant: TokenGrant) -> AccessToken:
+        now = self._clock()
+        # Renew a little early, but never so early that a short-lived token is never reused.
+        early = min(self._margin, grant.expires_in / 10)
+        return AccessToken(
+            value=grant.access_token,
+            expires_at=now + grant.expires_in,
+            renew_at=now + grant.expires_in - early,
+            refresh_token=grant.refresh_token,
+        )
+
+    def _fresh(self, token: AccessToken | None) -> bool:
+        return token is not None and self._clock() < token.renew_at
+
+    def get(self) -> AccessToken:
+        """The current token, renewed first if it is due."""
+        token = self._token
+        if self._fresh(token):
+            assert token is not None
+            return token
+        with self._lock:
+            token = self._token
+            if self._fresh(token):
+                assert token is not None
+                return token
+            renewed: TokenGrant | None = None
+            if token is not None and token.refresh_token and self._refresh and not self._refused:
+                try:
+                    renewed = self._refresh(token.refresh_token)
+                    self.counts["refresh"] += 1
+                except ProviderError:
+                    renewed = None  # refresh tokens work once and may lapse: log in again
+            if renewed is None:
+                renewed = self._grant()
+                self.counts["grant"] += 1
+            self._token = self._make(renewed)
+            self._refused = False
+            return self._token
+
+    def seed(self, token: AccessToken) -> None:
+        """Start from a token obtained elsewhere (a cache); ignored once stale."""
+        with self._lock:
+            if self._token is None:
+                self._token = token
+
+    @property
+    def current(self) -> AccessToken | None:
+        return self._token
+
+    def invalidate(self, token: AccessToken) -> None:
+        """The vault refused ``token``: drop it, unless another thread already replaced it."""
+        with self._lock:
+            if self._token is not None and self._token.value == token.value:
+                self._token = None
+                self._refused = True

@@ -1,0 +1,151 @@
+"""Thycotic / Delinea Secret Server (REST API v1): the asset's secret found by a mapped field.
+
+Per asset: one search (``GET secrets`` with ``filter.extendedFields`` for the mapped fields), so
+the credential usually comes back in that one request; a second request (``GET secrets/{id}``)
+only when the search did not return a field's value (check-out secrets, servers that do not
+return extended fields); ``POST secrets/{id}/restricted`` with the configured ``comment`` for a
+secret that requires one. One token per process, shared by every asset and thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pydantic import SecretStr
+
+from credchain.errors import ProviderError
+from credchain.hookspecs import hookimpl
+from credchain.models import AssetQuery, SafeCredential
+from credchain.provider import Provider, ProviderContext
+from credchain.resolver import note
+from credchain.tls import TLSPolicy
+from credchain.tokens import AccessToken
+from credchain_thycotic.client import SecretRecord, SecretServerClient, SecretSummary
+from credchain_thycotic.mapping import Mapping
+from credchain_thycotic.settings import SECRET_NAME, ThycoticSettings
+
+__all__ = ["SecretMatch", "SecretServerClient", "ThycoticProvider", "ThycoticSettings"]
+
+#: how many search results to ask for: enough to see that a match is not unique
+_TAKE = 10
+
+
+@dataclass(frozen=True, slots=True)
+class SecretMatch:
+    """The secret found for an asset and its credential fields; ``repr`` hides the values."""
+
+    id: int
+    name: str
+    username: str | None = field(repr=False)
+    password: str | None = field(repr=False)
+    privilege_password: str | None = field(repr=False)
+
+
+class ThycoticProvider(Provider[ThycoticSettings]):
+    """Thycotic / Delinea Secret Server, REST API v1 (SAFE's default integration)."""
+
+    Settings = ThycoticSettings
+
+    def __init__(self, settings: ThycoticSettings, context: ProviderContext) -> None:
+        super().__init__(settings, context)
+        self.mapping: Mapping = settings.resolved_mapping(context.home)
+        self.client = SecretServerClient(settings, clock=context.clock)
+
+    def close(self) -> None:
+        self.client.close()
+
+    @hookimpl
+    def credchain_verify_tls(self) -> TLSPolicy:
+        return self.settings.tls_policy
+
+    @hookimpl
+    def credchain_authenticate(self) -> AccessToken:
+        return self.client.token()
+
+    @hookimpl
+    def credchain_lookup(self, query: AssetQuery) -> SecretMatch | None:
+        mapping = self.mapping
+        text = getattr(query, mapping.safe_field)
+        if text is None:
+            note(f"the query has no {mapping.safe_field}")
+            return None
+        by_name = mapping.thycotic_field == SECRET_NAME
+        found = self.client.search(
+            text,
+            search_field=None if by_name else mapping.thycotic_field,
+            exact=self.settings.exact_match,
+            extended_fields=mapping.fields,
+            take=_TAKE,
+        )
+        searched = f"{mapping.thycotic_field} = {text!r}"
+        if not found:
+            note(f"no secret with {searched}")
+            return None
+        chosen = self._choose(found, searched)
+        return self._read(chosen)
+
+    def _choose(self, found: list[SecretSummary], searched: str) -> SecretSummary:
+        if len(found) == 1:
+            return found[0]
+        listed = ", ".join(f"{s.id} {s.name!r}" for s in found[:5])
+        if self.settings.multiple_matches == "error":
+            raise ProviderError(
+                f"{len(found)}{'+' if len(found) >= _TAKE else ''} secrets match {searched} "
+                f'({listed}): make the mapping unique, or set multiple_matches = "first"'
+            )
+        chosen = min(found, key=lambda s: s.id)
+        note(f"{len(found)} secrets match {searched}; took the oldest, {chosen.id}")
+        return chosen
+
+    def _read(self, summary: SecretSummary) -> SecretMatch:
+        mapping = self.mapping
+        extended = {name.casefold(): value for name, value in summary.extended.items()}
+        values = [extended.get(name.casefold()) for name in mapping.fields]
+        if summary.requires_comment or any(value is None for value in values):
+            record = self._get(summary)
+            values = [_field(record, name) for name in mapping.fields]
+        password, username = values[0], values[1]
+        privilege = values[2] if len(values) == 3 else None
+        return SecretMatch(summary.id, summary.name, username, password, privilege)
+
+    def _get(self, summary: SecretSummary) -> SecretRecord:
+        comment = self.settings.comment
+        if summary.requires_comment and not comment:
+            raise ProviderError(
+                f"secret {summary.id} {summary.name!r} requires a comment when viewed: set "
+                f'providers.{self.context.entry}.comment (for example "credchain scan")'
+            )
+        return self.client.get_secret(
+            summary.id, comment=comment if summary.requires_comment else None
+        )
+
+    @hookimpl
+    def credchain_extract_credentials(self, record: SecretMatch) -> SafeCredential:
+        where = f"secret {record.id} {record.name!r}"
+        if not record.username:
+            raise ProviderError(
+                f"{where} has no value in its {self.mapping.username_field!r} field"
+            )
+        if not record.password:
+            raise ProviderError(
+                f"{where} has no value in its {self.mapping.password_field!r} field"
+            )
+        return SafeCredential(
+            username=record.username,
+            password=SecretStr(record.password),
+            privilege_password=(
+                SecretStr(record.privilege_password) if record.privilege_password else None
+            ),
+            detail=f"secret {record.id} {record.name!r}",
+        )
+
+
+def _field(record: SecretRecord, name: str) -> str | None:
+    try:
+        return record.value(name)
+    except KeyError:
+        raise ProviderError(
+            f"secret {record.id} {record.name!r} (template {record.template!r}) has no field "
+            f"{name!r}; its fields are {', '.join(record.field_names())}. Field names are "
+            "case-sensitive: check the mapping (thycotic_mapping.json)"
+        ) from None
