@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict
 if TYPE_CHECKING:
     from credchain.config import Config
 
-__all__ = ["Provider", "ProviderContext", "ProviderSettings"]
+__all__ = ["Candidate", "Provider", "ProviderContext", "ProviderSettings"]
 
 
 class ProviderSettings(BaseModel):
@@ -43,6 +43,20 @@ class ProviderContext:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     #: wall-clock time; tests inject a fake one to expire tokens without sleeping
     clock: Callable[[], float] = time.time
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A credential a provider would try for an asset, as ``credchain test`` lists it: no secret.
+
+    Providers that can list candidates without reading passwords define
+    ``candidates(query) -> list[Candidate]``, in the order they would try them.
+    """
+
+    rule: str
+    secret_id: int | str | None
+    secret_name: str
+    username: str
 
 
 S = TypeVar("S", bound=ProviderSettings)
