@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -34,11 +34,13 @@ from credchain.errors import (
     PluginLoadError,
     ProviderError,
     ProviderUnavailable,
+    QueryError,
     TokenExpired,
 )
 from credchain.models import AssetQuery, SafeCredential
 from credchain.plugins import build_provider, load_provider_classes
 from credchain.provider import ProviderContext
+from credchain.scan import Resolution, Scan
 from credchain.tls import TLSPolicy
 from credchain.trace import Outcome, Trace, TraceStep
 
@@ -205,6 +207,28 @@ class Resolver:
         raise CredentialNotFound(
             f"no credential for {asset.label()!r} in the chain: {trace}", trace=trace
         )
+
+    def resolve_many(
+        self,
+        queries: Iterable[AssetQuery | Mapping[str, object] | QueryError],
+        *,
+        concurrency: int = 8,
+        cache_ttl: float = 300.0,
+        negative_ttl: float | None = None,
+        progress: Callable[[int, Resolution], None] | None = None,
+    ) -> Iterator[Resolution]:
+        """Resolve a whole scan; yields a ``Resolution`` per query **as each completes**.
+
+        At most ``concurrency`` walks run at once and the input is read lazily, so an iterator of
+        any length keeps memory flat. Identical queries share one walk; answers are cached for
+        ``cache_ttl`` seconds, "not found" for ``negative_ttl`` (off by default). Errors do not
+        stop the scan: each is in its ``Resolution``. ``progress(done, resolution)`` is called
+        before each is yielded. See ``credchain.scan``.
+        """
+        if not self.enabled:
+            raise ChainDisabled("credchain is disabled (run 'credchain enable')")
+        scan = Scan(self, concurrency=concurrency, cache_ttl=cache_ttl, negative_ttl=negative_ttl)
+        return scan.run(queries, progress)
 
     def explain(self, query: AssetQuery | Mapping[str, object]) -> Trace:
         """The trace of a walk for ``query``: entries, outcomes, reasons, times; no secret."""

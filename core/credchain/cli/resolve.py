@@ -2,13 +2,14 @@
 
 Machine contract with ``--json``: the SAFE dict alone on stdout; exit 0 found, 3 not found, 1 any
 other error, with one line on stderr. The query comes from the flags, or as a JSON object on
-stdin when no flag is given.
+stdin when no flag is given. ``--inventory FILE`` resolves a whole scan (``credchain.cli.scan``).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -55,6 +56,23 @@ def _read_query(
 @click.option("--cmdb-id", help="The asset's CMDB id.")
 @click.option("--domain", help="The asset's domain, when the scanner knows it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the SAFE dict only (machine use).")
+@click.option(
+    "--inventory",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Resolve every asset of a CSV (with a header) or JSON-lines file.",
+)
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --inventory: write the JSON lines here instead of stdout.",
+)
+@click.option("--show-secrets", is_flag=True, help="With --inventory: include the SAFE dicts.")
+@click.option("--concurrency", default=16, show_default=True, type=click.IntRange(1, 256))
+@click.option(
+    "--negative-ttl",
+    type=click.FloatRange(min=0),
+    help="With --inventory: remember 'not found' answers this many seconds.",
+)
 @click.pass_context
 def resolve(
     ctx: click.Context,
@@ -64,8 +82,28 @@ def resolve(
     cmdb_id: str | None,
     domain: str | None,
     as_json: bool,
+    inventory: Path | None,
+    output: Path | None,
+    show_secrets: bool,
+    concurrency: int,
+    negative_ttl: float | None,
 ) -> None:
-    """Resolve one asset's credential through the configured chain."""
+    """Resolve one asset's credential, or a whole inventory, through the configured chain."""
+    if inventory is not None:
+        from credchain.cli.scan import run_inventory
+
+        if as_json or asset_name or ip_address or cmdb_id:
+            raise click.UsageError("--inventory takes no --json or asset flags")
+        with Resolver.from_config(config_path) as resolver:
+            run_inventory(
+                resolver,
+                inventory,
+                output=output,
+                show_secrets=show_secrets,
+                concurrency=concurrency,
+                negative_ttl=negative_ttl,
+            )
+        return
     debug = bool(ctx.find_root().params.get("debug"))
     try:
         query = _read_query(asset_name, ip_address, cmdb_id, domain)

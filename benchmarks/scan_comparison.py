@@ -1,0 +1,172 @@
+"""A scan of N assets against one dev server: credchain, python-tss-sdk and a raw client.
+
+All three fetch the same N credentials (username and password of a secret named after the
+asset) from the same ``credchain dev-server`` process, in one run:
+
+- **python-tss-sdk**, the loop its README documents: ``search_secrets`` for the name, then
+  ``get_secret`` for the fields, one asset after the other (it has no session, so no keep-alive).
+- **raw requests**: a hand-written ``requests.Session`` client: one token, then one search with
+  ``filter.extendedFields`` per asset; sequential, then 16 threads.
+- **credchain**: ``Resolver.resolve`` in a loop, then ``resolve_many(concurrency=16)``.
+
+For each: assets per second, vault requests per asset and token grants, read from the server's
+``/_dev/stats``. Bounded: N assets per client, then everything stops.
+
+    .venv/bin/python benchmarks/scan_comparison.py [--assets 1000] [--latency-ms 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import requests
+
+from credchain import AssetQuery, ChainEntry, Resolver
+from credchain.provider import ProviderContext
+from credchain_thycotic import ThycoticProvider, ThycoticSettings
+
+
+def dataset(count: int) -> dict[str, Any]:
+    secrets = [
+        {
+            "name": f"asset-{i:05d}.bench.example.com",
+            "templateId": 2,
+            "items": {"resource": f"10.9.{i // 250}.{i % 250}", "username": "svc", "password": f"pw-{i}"},
+        }
+        for i in range(count)
+    ]
+    return {"admin": {"username": "admin", "password": "bench-admin-pw"}, "secrets": secrets}
+
+
+class DevServerProcess:
+    def __init__(self, data: Path, latency_ms: float) -> None:
+        command = [sys.executable, "-m", "credchain", "dev-server", "--port", "0", "--quiet",
+                   "--data", str(data), "--latency-ms", str(latency_ms)]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        assert self.process.stdout is not None
+        self.info = json.loads(self.process.stdout.readline())
+        self.origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.info["url"]))
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        return requests.get(f"{self.origin}/_dev/stats", verify=self.info["ca_cert"], timeout=10).json()  # type: ignore[no-any-return]
+
+    def reset(self) -> None:
+        requests.post(f"{self.origin}/_dev/reset-stats", verify=self.info["ca_cert"], timeout=10)
+
+    def close(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+def tss_sdk(server: DevServerProcess, names: list[str]) -> Callable[[], None]:
+    from delinea.secrets.server import PasswordGrantAuthorizer, SecretServer
+
+    os.environ["REQUESTS_CA_BUNDLE"] = server.info["ca_cert"]
+    authorizer = PasswordGrantAuthorizer(server.info["url"], "admin", "bench-admin-pw")
+    client = SecretServer(server.info["url"], authorizer)
+
+    def run() -> None:
+        for name in names:
+            found = json.loads(client.search_secrets(query_params={"filter.searchText": name}))
+            secret = client.get_secret(found["records"][0]["id"])
+            assert any(item["slug"] == "password" for item in secret["items"])
+    return run
+
+
+def raw_client(server: DevServerProcess, names: list[str], threads: int) -> Callable[[], None]:
+    session = requests.Session()
+    session.verify = server.info["ca_cert"]
+    session.mount("https://", requests.adapters.HTTPAdapter(pool_maxsize=threads))
+    url = server.info["url"]
+    form = {"grant_type": "password", "username": "admin", "password": "bench-admin-pw"}
+    token = session.post(f"{url}/oauth2/token", data=form, timeout=30).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def one(name: str) -> None:
+        params = {"filter.searchText": name, "filter.isExactMatch": "true",
+                  "filter.extendedFields": ["username", "password"], "take": 2}
+        body = session.get(f"{url}/api/v1/secrets", params=params, headers=headers, timeout=30).json()
+        assert body["records"][0]["extendedFields"]
+
+    def run() -> None:
+        if threads == 1:
+            for name in names:
+                one(name)
+        else:
+            with ThreadPoolExecutor(threads) as pool:
+                list(pool.map(one, names))
+    return run
+
+
+def credchain_client(server: DevServerProcess, names: list[str], concurrency: int) -> Callable[[], None]:
+    parts = urlsplit(server.info["url"])
+    settings = ThycoticSettings(
+        url=f"https://{parts.hostname}", port=parts.port or 443, username="admin",
+        password="bench-admin-pw", ca_bundle=server.info["ca_cert"], pool_size=concurrency,  # type: ignore[arg-type]
+        token_cache=False,
+    ) if "token_cache" in ThycoticSettings.model_fields else ThycoticSettings(
+        url=f"https://{parts.hostname}", port=parts.port or 443, username="admin",
+        password="bench-admin-pw", ca_bundle=server.info["ca_cert"], pool_size=concurrency,  # type: ignore[arg-type]
+    )
+    home = Path(tempfile.mkdtemp(prefix="credchain-bench-"))
+    resolver = Resolver([ChainEntry("thycotic", ThycoticProvider(settings, ProviderContext("thycotic", home)))])
+    queries = [AssetQuery(asset_name=name) for name in names]
+
+    def run() -> None:
+        if concurrency == 1:
+            for query in queries:
+                resolver.resolve(query)
+        else:
+            for result in resolver.resolve_many(queries, concurrency=concurrency):
+                assert result.credential is not None
+    return run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--assets", type=int, default=1000)
+    parser.add_argument("--latency-ms", type=float, default=2.0)
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "bench.json"
+        data.write_text(json.dumps(dataset(args.assets)))
+        server = DevServerProcess(data, args.latency_ms)
+        names = [f"asset-{i:05d}.bench.example.com" for i in range(args.assets)]
+        cases = [
+            ("python-tss-sdk (documented loop)", lambda: tss_sdk(server, names)),
+            ("raw requests.Session, sequential", lambda: raw_client(server, names, 1)),
+            ("raw requests.Session, 16 threads", lambda: raw_client(server, names, 16)),
+            ("credchain resolve, sequential", lambda: credchain_client(server, names, 1)),
+            ("credchain resolve_many, 16", lambda: credchain_client(server, names, 16)),
+        ]
+        print(f"{args.assets} assets, dev server latency {args.latency_ms:g} ms, TLS, 2 cores shared")
+        print(f"{'client':<36} {'assets/s':>9} {'req/asset':>10} {'grants':>7}")
+        try:
+            for label, build in cases:
+                server.reset()
+                run = build()
+                started = time.perf_counter()
+                run()
+                elapsed = time.perf_counter() - started
+                stats = server.stats()
+                api = sum(n for route, n in stats["requests"].items() if "oauth2" not in route)
+                grants = sum(stats["grants"].values())
+                print(f"{label:<36} {args.assets / elapsed:>9.0f} {api / args.assets:>10.2f} {grants:>7}")
+        finally:
+            server.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,148 @@
+"""``credchain resolve --inventory FILE``: a whole scan, as JSON lines, with a summary.
+
+Each output line is one asset: its inventory ``line``, the ``query``, the ``outcome`` (found,
+not_found, unavailable, error), the ``source`` entry, ``detail``, ``username``, and ``error`` or,
+only with ``--show-secrets``, the SAFE dict as ``credential``. Lines come in completion order.
+The summary goes to stderr: found, not found and failed per chain entry, vault requests, time.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import IO
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from credchain.errors import QueryError
+from credchain.inventory import count_assets, read_inventory
+from credchain.resolver import Resolver
+from credchain.scan import Resolution
+
+__all__ = ["ScanSummary", "resolution_record", "run_inventory"]
+
+
+class ScanSummary:
+    """Counts of a scan by outcome and chain entry."""
+
+    def __init__(self) -> None:
+        self.started = time.perf_counter()
+        self.total = 0
+        self.by_outcome: Counter[str] = Counter()
+        self.by_entry: dict[str, Counter[str]] = {}
+
+    def add(self, result: Resolution) -> None:
+        self.total += 1
+        outcome = result.outcome
+        self.by_outcome[outcome] += 1
+        if result.source is not None and outcome != "not_found":
+            self.by_entry.setdefault(result.source, Counter())[outcome] += 1
+
+    @property
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.started
+
+    def lines(self, resolver: Resolver) -> list[str]:
+        failed = self.total - self.by_outcome["found"] - self.by_outcome["not_found"]
+        rate = self.total / self.elapsed if self.elapsed > 0 else 0.0
+        lines = [
+            f"{self.total} assets in {self.elapsed:.2f} s ({rate:.0f}/s): "
+            f"{self.by_outcome['found']} resolved, {self.by_outcome['not_found']} not found, "
+            f"{failed} failed"
+        ]
+        for entry in resolver.chain:
+            counts = self.by_entry.get(entry.name, Counter())
+            requests = vault_requests(entry.provider)
+            lines.append(
+                f"  {entry.name} ({entry.type_name}): {counts['found']} resolved, "
+                f"{counts['unavailable'] + counts['error']} failed"
+                + ("" if requests is None else f", {requests} vault requests")
+            )
+        return lines
+
+
+def vault_requests(provider: object) -> int | None:
+    """Requests the provider made to its vault, when it counts them (``vault_requests()``)."""
+    counter = getattr(provider, "vault_requests", None)
+    return int(counter()) if callable(counter) else None
+
+
+def resolution_record(
+    result: Resolution, line: int | None, *, show_secrets: bool
+) -> dict[str, object]:
+    """One output line for one asset; the secret only when asked for."""
+    credential = result.credential
+    record: dict[str, object] = {
+        "line": line,
+        "query": None if result.query is None else result.query.to_query_data(),
+        "outcome": result.outcome,
+        "source": result.source,
+        "detail": None if credential is None else credential.detail,
+        "username": None if credential is None else credential.username,
+        "cached": result.cached,
+    }
+    if result.error is not None:
+        record["error"] = str(result.error)
+    if show_secrets and credential is not None:
+        record["credential"] = credential.to_safe_dict()
+    return record
+
+
+def run_inventory(
+    resolver: Resolver,
+    inventory: Path,
+    *,
+    output: Path | None,
+    show_secrets: bool,
+    concurrency: int,
+    negative_ttl: float | None,
+) -> ScanSummary:
+    """Resolve every asset of ``inventory``; write JSON lines; return the summary."""
+    lines: dict[int, int] = {}
+
+    def queries() -> Iterator[dict[str, object] | QueryError]:
+        for index, (line, data) in enumerate(read_inventory(inventory)):
+            lines[index] = line
+            yield data
+
+    summary = ScanSummary()
+    err = Console(stderr=True)
+    with ExitStack() as stack:
+        out: IO[str] = (
+            stack.enter_context(output.open("w", encoding="utf-8")) if output else sys.stdout
+        )
+        progress = None
+        task = None
+        if err.is_terminal:
+            progress = stack.enter_context(
+                Progress(
+                    TextColumn("resolving"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=err,
+                    transient=True,
+                )
+            )
+            task = progress.add_task("resolve", total=count_assets(inventory))
+        results = resolver.resolve_many(
+            queries(), concurrency=concurrency, negative_ttl=negative_ttl
+        )
+        for result in results:
+            summary.add(result)
+            record = resolution_record(
+                result, lines.pop(result.index, None), show_secrets=show_secrets
+            )
+            out.write(json.dumps(record) + "\n")
+            if progress is not None and task is not None:
+                progress.advance(task)
+    for text in summary.lines(resolver):
+        click.echo(text, err=True)
+    return summary

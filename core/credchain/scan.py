@@ -1,0 +1,204 @@
+"""A whole scan: many assets resolved concurrently, under a bound, with no work done twice.
+
+``Resolver.resolve_many`` runs ``Scan``:
+
+- at most ``concurrency`` walks at once, and at most ``2 * concurrency`` queries read ahead from
+  the input, which may be any iterator: memory stays flat however many assets are done;
+- one walk in flight per distinct query (single-flight): a duplicate waits for the first;
+- a per-run cache of recent answers (``cache_ttl`` seconds, at most ``cache_size`` entries);
+  "not found" is cached too only with ``negative_ttl``; failures never are;
+- results are yielded **in completion order**, each with its ``index`` in the input and its
+  query, so callers that need input order can sort or place them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from credchain.errors import CredchainError, CredentialNotFound, QueryError
+from credchain.models import AssetQuery, SafeCredential
+from credchain.trace import Outcome, Trace
+
+if TYPE_CHECKING:
+    from credchain.resolver import Resolver
+
+__all__ = ["Resolution", "Scan"]
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """One asset's answer in a scan: a credential, or the error, with the walk's trace."""
+
+    index: int
+    query: AssetQuery | None
+    credential: SafeCredential | None
+    error: CredchainError | None
+    trace: Trace | None
+    cached: bool = False
+
+    @property
+    def outcome(self) -> Outcome:
+        if self.credential is not None:
+            return "found"
+        if self.error is None or isinstance(self.error, CredentialNotFound):
+            return "not_found"
+        if self.trace is not None and self.trace.steps:
+            return self.trace.steps[-1].outcome
+        return "error"
+
+    @property
+    def source(self) -> str | None:
+        """The chain entry that found the credential, or the one whose failure ended the walk."""
+        if self.credential is not None:
+            return self.credential.source
+        if self.trace is not None and self.trace.steps:
+            return self.trace.steps[-1].entry
+        return None
+
+
+def _query(raw: AssetQuery | Mapping[str, object] | QueryError) -> AssetQuery:
+    if isinstance(raw, QueryError):
+        raise raw
+    return raw if isinstance(raw, AssetQuery) else AssetQuery.from_query_data(raw)
+
+
+_Answer = tuple[SafeCredential | None, CredchainError | None, Trace | None]
+
+
+class _Flight:
+    """A walk in progress that duplicates wait for."""
+
+    __slots__ = ("answer", "done")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.answer: _Answer = (None, None, None)
+
+
+class Scan:
+    """Concurrent, single-flight, cached resolution of many queries through one resolver."""
+
+    def __init__(
+        self,
+        resolver: Resolver,
+        *,
+        concurrency: int = 8,
+        cache_ttl: float = 300.0,
+        negative_ttl: float | None = None,
+        cache_size: int = 4096,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if concurrency < 1:
+            raise ValueError("concurrency must be at least 1")
+        self.resolver = resolver
+        self.concurrency = concurrency
+        self.cache_ttl = cache_ttl
+        self.negative_ttl = negative_ttl
+        self.cache_size = cache_size
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._flights: dict[AssetQuery, _Flight] = {}
+        self._cache: OrderedDict[AssetQuery, tuple[float, _Answer]] = OrderedDict()
+
+    def run(
+        self,
+        queries: Iterable[AssetQuery | Mapping[str, object] | QueryError],
+        progress: Callable[[int, Resolution], None] | None = None,
+    ) -> Iterator[Resolution]:
+        """Resolve every query; yield each ``Resolution`` as it completes.
+
+        An input item that is a ``QueryError`` (a line of an inventory that could not be read)
+        is passed through as that item's error.
+        """
+        done = 0
+        source = enumerate(queries)
+        window = 2 * self.concurrency
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="credchain-scan") as pool:
+            pending: set[Future[Resolution]] = set()
+            exhausted = False
+            while True:
+                while not exhausted and len(pending) < window:
+                    item = next(source, None)
+                    if item is None:
+                        exhausted = True
+                        break
+                    index, raw = item
+                    try:
+                        query = _query(raw)
+                    except QueryError as exc:
+                        result = Resolution(index, None, None, exc, None)
+                        done += 1
+                        if progress is not None:
+                            progress(done, result)
+                        yield result
+                        continue
+                    pending.add(pool.submit(self._resolve, index, query))
+                if not pending:
+                    return
+                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    result = future.result()
+                    done += 1
+                    if progress is not None:
+                        progress(done, result)
+                    yield result
+
+    def _resolve(self, index: int, query: AssetQuery) -> Resolution:
+        with self._lock:
+            cached = self._cached(query)
+            if cached is not None:
+                return Resolution(index, query, *cached, cached=True)
+            flight = self._flights.get(query)
+            leader = flight is None
+            if flight is None:
+                flight = self._flights[query] = _Flight()
+        if not leader:
+            flight.done.wait()
+            return Resolution(index, query, *flight.answer, cached=True)
+        try:
+            flight.answer = self._walk(query)
+        finally:
+            with self._lock:
+                self._remember(query, flight.answer)
+                del self._flights[query]
+            flight.done.set()
+        return Resolution(index, query, *flight.answer)
+
+    def _walk(self, query: AssetQuery) -> _Answer:
+        try:
+            credential = self.resolver.resolve(query)
+        except CredchainError as exc:
+            return None, exc, exc.trace
+        return credential, None, None
+
+    def _cached(self, query: AssetQuery) -> _Answer | None:
+        entry = self._cache.get(query)
+        if entry is None:
+            return None
+        expires, answer = entry
+        if self._clock() >= expires:
+            del self._cache[query]
+            return None
+        self._cache.move_to_end(query)
+        return answer
+
+    def _remember(self, query: AssetQuery, answer: _Answer) -> None:
+        credential, error, _ = answer
+        if credential is not None:
+            ttl: float | None = self.cache_ttl
+        elif isinstance(error, CredentialNotFound):
+            ttl = self.negative_ttl
+        else:
+            ttl = None  # a failure may be gone on the next try
+        if not ttl or ttl <= 0 or self.cache_size <= 0:
+            return
+        self._cache[query] = (self._clock() + ttl, answer)
+        self._cache.move_to_end(query)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)

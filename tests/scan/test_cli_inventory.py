@@ -1,0 +1,132 @@
+"""``credchain resolve --inventory``: a whole scan against the dev server, as JSON lines."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import tomli_w
+from click.testing import CliRunner
+
+from credchain.cli import main
+from credchain.devserver import DEMO_ASSETS, DevServer
+from credchain.testing.secrets import assert_no_secrets
+
+
+@pytest.fixture
+def config(secret_server: DevServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CREDCHAIN_TEST_VAULT_PW", secret_server.admin.password)
+    port = secret_server.url.split(":")[2].split("/")[0]
+    table = {
+        "type": "thycotic",
+        "url": "https://127.0.0.1",
+        "port": int(port),
+        "username": secret_server.admin.username,
+        "password_env": "CREDCHAIN_TEST_VAULT_PW",
+        "ca_bundle": secret_server.ca_cert,
+        "multiple_matches": "first",
+    }
+    path = tmp_path / "credchain.toml"
+    path.write_text(tomli_w.dumps({"chain": ["vault"], "providers": {"vault": table}}))
+    path.chmod(0o600)
+    return path
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["asset_name", "ip_address", "cmdb_id", "owner"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def demo_rows() -> list[dict[str, str]]:
+    return [
+        {"asset_name": a.fqdn, "ip_address": a.ip, "cmdb_id": a.cmdb_id, "owner": "ops"}
+        for a in DEMO_ASSETS
+    ]
+
+
+def test_csv_inventory_resolves_and_summarises(config: Path, tmp_path: Path) -> None:
+    inventory = write_csv(tmp_path / "inv.csv", demo_rows())
+    result = CliRunner().invoke(
+        main, ["resolve", "--config", str(config), "--inventory", str(inventory)]
+    )
+    assert result.exit_code == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == len(DEMO_ASSETS)
+    assert sorted(r["line"] for r in records) == list(range(2, len(DEMO_ASSETS) + 2))
+    found = [r for r in records if r["outcome"] == "found"]
+    assert {r["source"] for r in found} == {"vault"}
+    assert all("credential" not in r for r in records)
+    web = next(r for r in records if r["query"]["asset_name"] == "web-01.corp.example.com")
+    assert web["username"] == "svc-scan"
+    assert f"{len(DEMO_ASSETS)} assets in" in result.stderr
+    assert "vault (thycotic)" in result.stderr
+
+
+def test_show_secrets_adds_the_safe_dicts(
+    config: Path, tmp_path: Path, secret_server: DevServer
+) -> None:
+    secret_server.add_secret("inv-host", {"username": "u", "password": "Inv-Planted-3"})
+    inventory = tmp_path / "inv.jsonl"
+    inventory.write_text(json.dumps({"asset_name": "inv-host"}) + "\n")
+    plain = CliRunner().invoke(
+        main, ["resolve", "--config", str(config), "--inventory", str(inventory)]
+    )
+    assert_no_secrets(plain.output, ["Inv-Planted-3"])
+    shown = CliRunner().invoke(
+        main, ["resolve", "--config", str(config), "--inventory", str(inventory), "--show-secrets"]
+    )
+    record = json.loads(shown.stdout)
+    assert record["credential"] == {"username": "u", "password": "SW52LVBsYW50ZWQtMw=="}
+
+
+def test_bad_lines_are_reported_and_the_scan_goes_on(config: Path, tmp_path: Path) -> None:
+    inventory = tmp_path / "inv.jsonl"
+    inventory.write_text(
+        '{"asset_name": "web-01.corp.example.com"}\n\nnot json\n{"hostname": "x"}\n[1]\n'
+    )
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(
+        main,
+        ["resolve", "--config", str(config), "--inventory", str(inventory), "--output", str(out)],
+    )
+    assert result.exit_code == 0, result.stderr
+    records = {r["line"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert records[1]["outcome"] == "found"
+    assert "inv.jsonl:3: not JSON" in records[3]["error"]
+    assert "unknown query key 'hostname'" in records[4]["error"]
+    assert "not a JSON object" in records[5]["error"]
+    assert "3 failed" in result.stderr
+
+
+def test_csv_without_query_columns_is_refused(config: Path, tmp_path: Path) -> None:
+    inventory = tmp_path / "inv.csv"
+    inventory.write_text("host,owner\nweb,ops\n")
+    result = CliRunner().invoke(
+        main, ["resolve", "--config", str(config), "--inventory", str(inventory)]
+    )
+    assert result.exit_code == 1
+    assert "inv.csv:1: the CSV header needs one of asset_name" in result.stderr
+
+
+def test_one_search_per_asset_and_one_grant(
+    config: Path, tmp_path: Path, secret_server: DevServer
+) -> None:
+    rows = [
+        {"asset_name": f"bulk-{i:03d}", "ip_address": "", "cmdb_id": "", "owner": ""}
+        for i in range(150)
+    ]
+    for row in rows:
+        secret_server.add_secret(row["asset_name"], {"username": "u", "password": "p"})
+    inventory = write_csv(tmp_path / "bulk.csv", rows + rows[:50])
+    result = CliRunner().invoke(
+        main, ["resolve", "--config", str(config), "--inventory", str(inventory)]
+    )
+    assert result.exit_code == 0
+    stats = secret_server.get_stats()
+    assert stats["grants"]["password"] == 1
+    assert stats["requests"]["GET api/v1/secrets"] == 150  # repeats answered from the run's cache
