@@ -1,0 +1,79 @@
+"""The ``custom-script`` provider: the admin's ``get_password_from_thycotic(query_data)``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+
+from credchain.errors import ScriptError
+from credchain.hookspecs import hookimpl
+from credchain.models import AssetQuery, SafeCredential
+from credchain.provider import Provider, ProviderContext, ProviderSettings
+from credchain.resolver import note
+from credchain_custom_script.checks import file_problem, script_path
+from credchain_custom_script.output import credential_from_reply, invalid_script
+from credchain_custom_script.pool import WorkerPool
+
+__all__ = ["CustomScriptProvider", "CustomScriptSettings"]
+
+
+class CustomScriptSettings(ProviderSettings):
+    #: the script; relative paths are in ``integrations/custom/thycotic/`` of the home
+    script: Path | None = None
+    #: worker processes kept running for the script (calls beyond this wait for one)
+    workers: int = Field(default=2, ge=1, le=64)
+    #: seconds one call may take before its worker is killed and the lookup fails
+    timeout: float = Field(default=30.0, gt=0, le=3600)
+
+
+class CustomScriptProvider(Provider[CustomScriptSettings]):
+    """The admin's own script: get_password_from_thycotic(query_data), in worker processes."""
+
+    Settings = CustomScriptSettings
+
+    def __init__(self, settings: CustomScriptSettings, context: ProviderContext) -> None:
+        super().__init__(settings, context)
+        self.script = script_path(context.home, settings.script)
+        self._pool = WorkerPool(
+            self.script,
+            size=settings.workers,
+            timeout=settings.timeout,
+            environ=self._worker_environ(),
+        )
+
+    def _worker_environ(self) -> dict[str, str]:
+        """The scanner's environment, and where the config is for ``.api``."""
+        environ = dict(self.context.environ)
+        environ["CREDCHAIN_HOME"] = os.fspath(self.context.home)
+        config = self.context.config
+        if config is not None and config.path is not None:
+            environ["CREDCHAIN_CONFIG"] = os.fspath(config.path)
+        return environ
+
+    @property
+    def worker_pids(self) -> list[int]:
+        """Process ids of the running workers."""
+        return self._pool.pids
+
+    @hookimpl
+    def credchain_lookup(self, query: AssetQuery) -> SafeCredential | None:
+        problem = file_problem(self.script)
+        if problem is not None:
+            raise invalid_script(self.script, problem)
+        reply = self._pool.call({"op": "call", "query": query.to_query_data()})
+        credential = credential_from_reply(reply, self.script)
+        if credential is None:
+            note(f"script {self.script.name} answered not here")
+        return credential
+
+    @hookimpl
+    def credchain_extract_credentials(self, record: object) -> SafeCredential | None:
+        if not isinstance(record, SafeCredential):
+            raise ScriptError(f"unexpected record {type(record).__name__}")
+        return record
+
+    def close(self) -> None:
+        """Stop the workers."""
+        self._pool.close()

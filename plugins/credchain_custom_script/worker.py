@@ -1,0 +1,206 @@
+"""The child side: a process that loads the user's script and calls it, one query at a time.
+
+Run as ``python -m credchain_custom_script.worker SCRIPT [ENTRY_POINT]`` with the protocol on
+its stdin and stdout (see ``protocol``). It moves the protocol to private descriptors at once
+and points 0, 1 and 2 at ``/dev/null``, so whatever the script prints is lost, not mixed in.
+
+Before each call it compares the script's ``stat`` (device, inode, size, mtime) with the loaded
+one and reloads on a change: an edited script is picked up without a restart. A script that
+raises is reported by exception type and line number only, because a message may hold a secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import sys
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from credchain_custom_script.notfound import is_not_found
+from credchain_custom_script.protocol import WorkerGone, recv, send
+
+__all__ = ["ENTRY_POINT", "ScriptRunner", "main"]
+
+ENTRY_POINT = "get_password_from_thycotic"
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+Reply = dict[str, Any]
+Signature = tuple[int, int, int, int]
+
+
+def _restore_base64_aliases() -> None:
+    """SAFE's template calls ``base64.encodestring``, removed in Python 3.9: alias it here.
+
+    Only workers get the alias; the scanner's own process is left alone.
+    """
+    for old, new in (("encodestring", "encodebytes"), ("decodestring", "decodebytes")):
+        if not hasattr(base64, old):
+            setattr(base64, old, getattr(base64, new))
+
+
+def _module_name(path: Path) -> str:
+    return path.stem if path.stem.isidentifier() else "credchain_user_script"
+
+
+class ScriptRunner:
+    """Loads the script (again when it changed) and calls its entry point."""
+
+    def __init__(self, path: Path, entry_point: str = ENTRY_POINT) -> None:
+        self.path = path
+        self.entry_point = entry_point
+        self._signature: Signature | None = None
+        self._function: Callable[[dict[str, Any]], object] | None = None
+        self._failure: Reply | None = None
+        self._line = 0
+
+    def load(self) -> Reply | None:
+        """Make sure the current file is loaded; a reply when it cannot be."""
+        try:
+            st = os.stat(self.path)
+        except OSError as exc:
+            self._signature = None
+            return _invalid(f"cannot read the script: {exc.strerror}")
+        signature = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        if signature != self._signature:
+            self._signature = signature
+            self._function, self._failure = None, None
+            self._failure = self._exec()
+        return self._failure
+
+    def _exec(self) -> Reply | None:
+        name = _module_name(self.path)
+        try:
+            source = self.path.read_bytes()
+            code = compile(source, str(self.path), "exec", dont_inherit=True)
+        except OSError as exc:
+            return _invalid(f"cannot read the script: {exc.strerror}")
+        except SyntaxError as exc:
+            return _invalid(f"syntax error at line {exc.lineno}: {exc.msg}")
+        except ValueError:
+            return _invalid("the script contains a null byte")
+        module = types.ModuleType(name)
+        module.__file__ = str(self.path)
+        sys.modules[name] = module  # dataclasses and pickle look their module up here
+        try:
+            exec(code, module.__dict__)  # noqa: S102 - running the admin's script is the point
+        except ImportError as exc:
+            where = self._line_of(exc)
+            what = f" ({exc.name!r})" if exc.name else ""
+            return _invalid(f"import error at line {where}: {type(exc).__name__}{what}")
+        except BaseException as exc:  # whatever the script does, the worker lives
+            return _invalid(f"{type(exc).__name__} at line {self._line_of(exc)} while loading")
+        function = module.__dict__.get(self.entry_point)
+        if function is None:
+            return _invalid(f"no function {self.entry_point!r} in the script")
+        if not callable(function):
+            return _invalid(f"{self.entry_point!r} is a {type(function).__name__}, not a function")
+        self._function = function
+        code_object = getattr(function, "__code__", None)
+        self._line = getattr(code_object, "co_firstlineno", 0)
+        return None
+
+    def loaded(self) -> Reply:
+        return self.load() or {"kind": "loaded", "line": self._line}
+
+    def call(self, query: dict[str, Any]) -> Reply:
+        failure = self.load()
+        if failure is not None:
+            return failure
+        assert self._function is not None
+        try:
+            result = self._function(dict(query))
+        except BaseException as exc:  # sys.exit and the like are lookups' errors
+            if is_not_found(exc):
+                return {"kind": "not_found"}
+            return {"kind": "raised", "type": type(exc).__name__, "line": self._line_of(exc)}
+        if result is None:
+            return {"kind": "not_found"}
+        return _output(result)
+
+    def _line_of(self, error: BaseException) -> int | None:
+        """The line of the script's own frame nearest to where ``error`` was raised."""
+        line = None
+        filename = str(self.path)
+        tb = error.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == filename:
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        if line is None and isinstance(error, SyntaxError) and error.filename == filename:
+            line = error.lineno
+        return line
+
+
+def _invalid(reason: str) -> Reply:
+    return {"kind": "invalid", "reason": reason}
+
+
+def _bad_output(reason: str) -> Reply:
+    return {"kind": "bad_output", "reason": reason}
+
+
+def _output(result: object) -> Reply:
+    """The script's answer as a message; what JSON cannot carry is named, never shown."""
+    if not isinstance(result, dict):
+        return _bad_output(f"it must return a dict, not {type(result).__name__}")
+    value: dict[str, Any] = {}
+    for key, item in result.items():
+        if not isinstance(key, str):
+            return _bad_output(f"the dict's keys must be text, not {type(key).__name__}")
+        if not isinstance(item, _JSON_SCALARS):
+            return _bad_output(f"{key!r} must be text, not {type(item).__name__}")
+        value[key] = item
+    return {"kind": "found", "value": value}
+
+
+def _private_channel() -> tuple[int, int]:
+    """Move the protocol off fds 0 and 1, and point 0, 1, 2 at /dev/null."""
+    reader, writer = os.dup(0), os.dup(1)  # os.dup makes them non-inheritable
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
+    return reader, writer
+
+
+def serve(runner: ScriptRunner, reader: int, writer: int) -> None:
+    """Load the script, then answer requests until the parent closes the pipe.
+
+    Loading before "ready" puts a slow import (requests, a vault SDK) under the pool's start-up
+    limit rather than the first call's timeout; a failure is kept and reported by each call.
+    """
+    runner.load()
+    send(writer, {"kind": "ready"})
+    while True:
+        try:
+            request = recv(reader)
+        except WorkerGone:
+            return
+        if request.get("op") == "load":
+            reply = runner.loaded()
+        else:
+            reply = runner.call(request.get("query") or {})
+        send(writer, reply)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) not in (2, 3):
+        print("usage: python -m credchain_custom_script.worker SCRIPT [ENTRY_POINT]")
+        return 2
+    reader, writer = _private_channel()
+    path = Path(argv[1])
+    _restore_base64_aliases()
+    sys.argv = [str(path)]
+    sys.path.insert(0, str(path.parent))  # a script may import helper modules beside it
+    serve(ScriptRunner(path, *argv[2:]), reader, writer)
+    return 0
+
+
+if __name__ == "__main__":
+    # os._exit: threads a script left running must not keep the worker alive after the pipe closed
+    code = main(sys.argv)
+    sys.stdout.flush()
+    os._exit(code)
