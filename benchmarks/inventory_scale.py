@@ -25,7 +25,9 @@ import tomli_w
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--secrets", type=int, default=10_000)
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--concurrency", type=int, default=16)
@@ -44,9 +46,20 @@ def main() -> None:
         }
         (root / "data.json").write_text(json.dumps(data))
         server = subprocess.Popen(
-            [sys.executable, "-m", "credchain", "dev-server", "--port", "0", "--quiet",
-             "--data", str(root / "data.json")],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            [
+                sys.executable,
+                "-m",
+                "credchain",
+                "dev-server",
+                "--port",
+                "0",
+                "--quiet",
+                "--data",
+                str(root / "data.json"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         try:
             assert server.stdout is not None
@@ -54,11 +67,17 @@ def main() -> None:
             parts = urlsplit(info["url"])
             config = {
                 "chain": ["vault"],
-                "providers": {"vault": {
-                    "type": "thycotic", "url": f"https://{parts.hostname}", "port": parts.port,
-                    "username": "admin", "password_env": "BENCH_VAULT_PW", "ca_bundle": info["ca_cert"],
-                    "pool_size": args.concurrency,
-                }},
+                "providers": {
+                    "vault": {
+                        "type": "thycotic",
+                        "url": f"https://{parts.hostname}",
+                        "port": parts.port,
+                        "username": "admin",
+                        "password_env": "BENCH_VAULT_PW",
+                        "ca_bundle": info["ca_cert"],
+                        "pool_size": args.concurrency,
+                    }
+                },
             }
             (root / "credchain.toml").write_text(tomli_w.dumps(config))
             (root / "credchain.toml").chmod(0o600)
@@ -74,14 +93,28 @@ def main() -> None:
                         writer.writerow([names[i % len(names)], "", ""])
                 started = time.perf_counter()
                 scan = subprocess.Popen(
-                    [sys.executable, "-m", "credchain", "resolve", "--inventory", str(inventory),
-                     "--output", os.devnull, "--concurrency", str(args.concurrency)],
-                    env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                    [
+                        sys.executable,
+                        "-m",
+                        "credchain",
+                        "resolve",
+                        "--inventory",
+                        str(inventory),
+                        "--output",
+                        os.devnull,
+                        "--concurrency",
+                        str(args.concurrency),
+                    ],
+                    env=env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
                 )
                 _, status, usage = os.wait4(scan.pid, 0)
                 elapsed = time.perf_counter() - started
                 if status != 0:
-                    raise SystemExit(f"the scan failed: {scan.stderr.read().decode() if scan.stderr else ''}")
+                    raise SystemExit(
+                        f"the scan failed: {scan.stderr.read().decode() if scan.stderr else ''}"
+                    )
                 peak_mib = usage.ru_maxrss / 1024  # Linux reports KiB
                 print(f"{size:>16} {elapsed:>8.1f} {size / elapsed:>9.0f} {peak_mib:>13.1f}")
         finally:

@@ -42,7 +42,11 @@ def dataset(count: int) -> dict[str, Any]:
         {
             "name": f"asset-{i:05d}.bench.example.com",
             "templateId": 2,
-            "items": {"resource": f"10.9.{i // 250}.{i % 250}", "username": "svc", "password": f"pw-{i}"},
+            "items": {
+                "resource": f"10.9.{i // 250}.{i % 250}",
+                "username": "svc",
+                "password": f"pw-{i}",
+            },
         }
         for i in range(count)
     ]
@@ -51,15 +55,30 @@ def dataset(count: int) -> dict[str, Any]:
 
 class DevServerProcess:
     def __init__(self, data: Path, latency_ms: float) -> None:
-        command = [sys.executable, "-m", "credchain", "dev-server", "--port", "0", "--quiet",
-                   "--data", str(data), "--latency-ms", str(latency_ms)]
-        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        command = [
+            sys.executable,
+            "-m",
+            "credchain",
+            "dev-server",
+            "--port",
+            "0",
+            "--quiet",
+            "--data",
+            str(data),
+            "--latency-ms",
+            str(latency_ms),
+        ]
+        self.process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+        )
         assert self.process.stdout is not None
         self.info = json.loads(self.process.stdout.readline())
         self.origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.info["url"]))
 
     def stats(self) -> dict[str, dict[str, int]]:
-        return requests.get(f"{self.origin}/_dev/stats", verify=self.info["ca_cert"], timeout=10).json()  # type: ignore[no-any-return]
+        return requests.get(
+            f"{self.origin}/_dev/stats", verify=self.info["ca_cert"], timeout=10
+        ).json()  # type: ignore[no-any-return]
 
     def reset(self) -> None:
         requests.post(f"{self.origin}/_dev/reset-stats", verify=self.info["ca_cert"], timeout=10)
@@ -81,6 +100,7 @@ def tss_sdk(server: DevServerProcess, names: list[str]) -> Callable[[], None]:
             found = json.loads(client.search_secrets(query_params={"filter.searchText": name}))
             secret = client.get_secret(found["records"][0]["id"])
             assert any(item["slug"] == "password" for item in secret["items"])
+
     return run
 
 
@@ -94,9 +114,15 @@ def raw_client(server: DevServerProcess, names: list[str], threads: int) -> Call
     headers = {"Authorization": f"Bearer {token}"}
 
     def one(name: str) -> None:
-        params = {"filter.searchText": name, "filter.isExactMatch": "true",
-                  "filter.extendedFields": ["username", "password"], "take": 2}
-        body = session.get(f"{url}/api/v1/secrets", params=params, headers=headers, timeout=30).json()
+        params = {
+            "filter.searchText": name,
+            "filter.isExactMatch": "true",
+            "filter.extendedFields": ["username", "password"],
+            "take": 2,
+        }
+        body = session.get(
+            f"{url}/api/v1/secrets", params=params, headers=headers, timeout=30
+        ).json()
         assert body["records"][0]["extendedFields"]
 
     def run() -> None:
@@ -106,21 +132,29 @@ def raw_client(server: DevServerProcess, names: list[str], threads: int) -> Call
         else:
             with ThreadPoolExecutor(threads) as pool:
                 list(pool.map(one, names))
+
     return run
 
 
-def credchain_client(server: DevServerProcess, names: list[str], concurrency: int) -> Callable[[], None]:
+def credchain_client(
+    server: DevServerProcess, names: list[str], concurrency: int
+) -> Callable[[], None]:
     parts = urlsplit(server.info["url"])
-    settings = ThycoticSettings(
-        url=f"https://{parts.hostname}", port=parts.port or 443, username="admin",
-        password="bench-admin-pw", ca_bundle=server.info["ca_cert"], pool_size=concurrency,  # type: ignore[arg-type]
-        token_cache=False,
-    ) if "token_cache" in ThycoticSettings.model_fields else ThycoticSettings(
-        url=f"https://{parts.hostname}", port=parts.port or 443, username="admin",
-        password="bench-admin-pw", ca_bundle=server.info["ca_cert"], pool_size=concurrency,  # type: ignore[arg-type]
+    settings = ThycoticSettings.model_validate(
+        {
+            "url": f"https://{parts.hostname}",
+            "port": parts.port or 443,
+            "username": "admin",
+            "password": "bench-admin-pw",
+            "ca_bundle": server.info["ca_cert"],
+            "pool_size": concurrency,
+            "token_cache": False,
+        }
     )
     home = Path(tempfile.mkdtemp(prefix="credchain-bench-"))
-    resolver = Resolver([ChainEntry("thycotic", ThycoticProvider(settings, ProviderContext("thycotic", home)))])
+    resolver = Resolver(
+        [ChainEntry("thycotic", ThycoticProvider(settings, ProviderContext("thycotic", home)))]
+    )
     queries = [AssetQuery(asset_name=name) for name in names]
 
     def run() -> None:
@@ -130,11 +164,14 @@ def credchain_client(server: DevServerProcess, names: list[str], concurrency: in
         else:
             for result in resolver.resolve_many(queries, concurrency=concurrency):
                 assert result.credential is not None
+
     return run
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--assets", type=int, default=1000)
     parser.add_argument("--latency-ms", type=float, default=2.0)
     args = parser.parse_args()
@@ -151,7 +188,9 @@ def main() -> None:
             ("credchain resolve, sequential", lambda: credchain_client(server, names, 1)),
             ("credchain resolve_many, 16", lambda: credchain_client(server, names, 16)),
         ]
-        print(f"{args.assets} assets, dev server latency {args.latency_ms:g} ms, TLS, 2 cores shared")
+        print(
+            f"{args.assets} assets, dev server latency {args.latency_ms:g} ms, TLS, 2 cores shared"
+        )
         print(f"{'client':<36} {'assets/s':>9} {'req/asset':>10} {'grants':>7}")
         try:
             for label, build in cases:
@@ -163,7 +202,8 @@ def main() -> None:
                 stats = server.stats()
                 api = sum(n for route, n in stats["requests"].items() if "oauth2" not in route)
                 grants = sum(stats["grants"].values())
-                print(f"{label:<36} {args.assets / elapsed:>9.0f} {api / args.assets:>10.2f} {grants:>7}")
+                rate, per_asset = args.assets / elapsed, api / args.assets
+                print(f"{label:<36} {rate:>9.0f} {per_asset:>10.2f} {grants:>7}")
         finally:
             server.close()
 

@@ -10,9 +10,16 @@ __all__ = ["atomic_write", "ensure_private_dir", "is_shared"]
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (mode 0700) if it is missing; tighten an existing one we own."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if path.stat().st_uid == os.getuid() and path.stat().st_mode & 0o077:
+    """Create ``path`` and any missing parents with mode 0700; tighten ``path`` if we own it."""
+    missing = []
+    for parent in (path, *path.parents):
+        if parent.exists():
+            break
+        missing.append(parent)
+    for directory in reversed(missing):
+        directory.mkdir(mode=0o700, exist_ok=True)
+    info = path.stat()
+    if info.st_uid == os.getuid() and info.st_mode & 0o077:
         path.chmod(0o700)
     return path
 
@@ -20,7 +27,8 @@ def ensure_private_dir(path: Path) -> Path:
 def atomic_write(path: Path, data: bytes | str, *, mode: int = 0o600) -> None:
     """Write ``data`` to ``path`` through a temporary file, fsync and rename, with ``mode``."""
     payload = data.encode() if isinstance(data, str) else data
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not path.parent.exists():
+        ensure_private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, mode)

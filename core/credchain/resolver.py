@@ -15,6 +15,7 @@ the error carries the ``trace``.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -157,14 +158,12 @@ class Resolver:
     @classmethod
     def from_config(
         cls,
-        path: str | None = None,
+        path: str | os.PathLike[str] | None = None,
         *,
         tolerant: bool = False,
         environ: Mapping[str, str] | None = None,
     ) -> Resolver:
         """Build the resolver the admin configured (see ``credchain.config`` for the search)."""
-        import os
-
         env = dict(os.environ if environ is None else environ)
         config = load_config(path, environ=env)
         if not config.chain:

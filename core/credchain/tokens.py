@@ -4,7 +4,8 @@
 thread renews it (refresh token first, when the vault gave one) while the others wait for that
 result, so there is never more than one grant in flight. ``invalidate(token)`` is for a token
 the vault refused (401): the next ``get()`` makes a new grant, skipping the refresh token, which
-was most likely revoked with it.
+was most likely revoked with it. ``on_new_token`` is told of every token obtained (a disk cache
+stores it there); ``seed`` starts from a token obtained elsewhere.
 """
 
 from __future__ import annotations
@@ -52,8 +53,10 @@ class TokenKeeper:
         *,
         margin: float = 60.0,
         clock: Callable[[], float] = time.time,
+        on_new_token: Callable[[AccessToken], None] | None = None,
     ) -> None:
         self._grant = grant
+        self._on_new_token = on_new_token
         self._refresh = refresh
         self._margin = margin
         self._clock = clock
@@ -100,6 +103,8 @@ class TokenKeeper:
                 self.counts["grant"] += 1
             self._token = self._make(renewed)
             self._refused = False
+            if self._on_new_token is not None:
+                self._on_new_token(self._token)
             return self._token
 
     def seed(self, token: AccessToken) -> None:

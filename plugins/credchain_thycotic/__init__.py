@@ -4,7 +4,8 @@ Per asset: one search (``GET secrets`` with ``filter.extendedFields`` for the ma
 the credential usually comes back in that one request; a second request (``GET secrets/{id}``)
 only when the search did not return a field's value (check-out secrets, servers that do not
 return extended fields); ``POST secrets/{id}/restricted`` with the configured ``comment`` for a
-secret that requires one. One token per process, shared by every asset and thread.
+secret that requires one. One token per process, shared by every asset and thread, and kept
+encrypted in the home's token cache between runs (``token_cache = false`` turns that off).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
+from credchain.cache import TokenCache
 from credchain.errors import ProviderError
 from credchain.hookspecs import hookimpl
 from credchain.models import AssetQuery, SafeCredential
@@ -49,10 +51,20 @@ class ThycoticProvider(Provider[ThycoticSettings]):
     def __init__(self, settings: ThycoticSettings, context: ProviderContext) -> None:
         super().__init__(settings, context)
         self.mapping: Mapping = settings.resolved_mapping(context.home)
-        self.client = SecretServerClient(settings, clock=context.clock)
+        self.client = SecretServerClient(
+            settings,
+            clock=context.clock,
+            token_cache=TokenCache(context.home, clock=context.clock)
+            if settings.token_cache
+            else None,
+        )
 
     def close(self) -> None:
         self.client.close()
+
+    def vault_requests(self) -> int:
+        """Requests sent to the vault so far (``credchain resolve --inventory`` sums them)."""
+        return self.client.vault_requests()
 
     @hookimpl
     def credchain_verify_tls(self) -> TLSPolicy:
@@ -100,12 +112,18 @@ class ThycoticProvider(Provider[ThycoticSettings]):
     def _read(self, summary: SecretSummary) -> SecretMatch:
         mapping = self.mapping
         extended = {name.casefold(): value for name, value in summary.extended.items()}
-        values = [extended.get(name.casefold()) for name in mapping.fields]
-        if summary.requires_comment or any(value is None for value in values):
+        password = extended.get(mapping.password_field.casefold())
+        username = extended.get(mapping.username_field.casefold())
+        optional = mapping.privilege_password_field
+        privilege = extended.get(optional.casefold()) if optional else None
+        # The privilege password is optional: a template without that field simply has none,
+        # and the search leaves out fields the template does not have.
+        withheld = optional is not None and optional.casefold() in extended and privilege is None
+        if summary.requires_comment or password is None or username is None or withheld:
             record = self._get(summary)
-            values = [_field(record, name) for name in mapping.fields]
-        password, username = values[0], values[1]
-        privilege = values[2] if len(values) == 3 else None
+            password = _field(record, mapping.password_field)
+            username = _field(record, mapping.username_field)
+            privilege = _optional_field(record, optional)
         return SecretMatch(summary.id, summary.name, username, password, privilege)
 
     def _get(self, summary: SecretSummary) -> SecretRecord:
@@ -138,6 +156,15 @@ class ThycoticProvider(Provider[ThycoticSettings]):
             ),
             detail=f"secret {record.id} {record.name!r}",
         )
+
+
+def _optional_field(record: SecretRecord, name: str | None) -> str | None:
+    if name is None:
+        return None
+    try:
+        return record.value(name)
+    except KeyError:
+        return None
 
 
 def _field(record: SecretRecord, name: str) -> str | None:

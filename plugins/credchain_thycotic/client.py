@@ -2,11 +2,14 @@
 
 Other providers and custom scripts reuse it (``SecretServerClient(settings)``). Every call
 gets the shared token from a ``TokenKeeper``; a 401 or Secret Server's "expired token" message
-invalidates it, makes one new grant and retries the call once.
+invalidates it, makes one new grant and retries the call once. With a ``token_cache``
+(``credchain.cache.TokenCache``) the first call starts from the account's cached token and every
+new token is stored there, so runs share one grant per token lifetime.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -14,6 +17,7 @@ from typing import Any
 
 import requests
 
+from credchain.cache import TokenCache, token_identity
 from credchain.errors import ProviderError, TokenExpired
 from credchain.http import HttpSettings, VaultHttp, json_body
 from credchain.tokens import AccessToken, TokenGrant, TokenKeeper
@@ -65,7 +69,11 @@ class SecretServerClient:
     """Reads secrets from one Secret Server as the configured account."""
 
     def __init__(
-        self, settings: ThycoticSettings, *, clock: Callable[[], float] = time.time
+        self,
+        settings: ThycoticSettings,
+        *,
+        clock: Callable[[], float] = time.time,
+        token_cache: TokenCache | None = None,
     ) -> None:
         self.settings = settings
         self.http = VaultHttp(
@@ -81,11 +89,25 @@ class SecretServerClient:
         )
         self.token_url = settings.endpoint(settings.auth_path)
         self.secrets_url = settings.endpoint(settings.secrets_path)
+        self.token_cache = token_cache
+        account = (
+            settings.client_id if settings.grant == "client_credentials" else settings.username
+        )
+        #: the token cache key: who logs in where (no secret)
+        self.token_identity = token_identity(
+            self.token_url, settings.grant, account or "", settings.domain
+        )
+        self._cache_read = token_cache is None
         self.tokens = TokenKeeper(
-            self._grant, self._refresh, margin=settings.token_margin, clock=clock
+            self._grant,
+            self._refresh,
+            margin=settings.token_margin,
+            clock=clock,
+            on_new_token=None if token_cache is None else self._store_token,
         )
         #: vault requests made, by kind (search, get, restricted, token)
         self.requests: dict[str, int] = {}
+        self._requests_lock = threading.Lock()
 
     def close(self) -> None:
         self.http.close()
@@ -94,7 +116,18 @@ class SecretServerClient:
 
     def token(self) -> AccessToken:
         """The shared access token, granted or renewed as needed."""
+        if not self._cache_read:
+            # Read lazily, so a client built after another one's grant in this process reuses it.
+            self._cache_read = True
+            assert self.token_cache is not None
+            cached = self.token_cache.get(self.token_identity)
+            if cached is not None:
+                self.tokens.seed(cached)
         return self.tokens.get()
+
+    def _store_token(self, token: AccessToken) -> None:
+        assert self.token_cache is not None
+        self.token_cache.put(self.token_identity, token)
 
     def _grant(self) -> TokenGrant:
         s = self.settings
@@ -147,7 +180,13 @@ class SecretServerClient:
     # -- calls ---------------------------------------------------------------------------------
 
     def _count(self, kind: str) -> None:
-        self.requests[kind] = self.requests.get(kind, 0) + 1
+        with self._requests_lock:
+            self.requests[kind] = self.requests.get(kind, 0) + 1
+
+    def vault_requests(self) -> int:
+        """How many requests this client sent to Secret Server (tokens included)."""
+        with self._requests_lock:
+            return sum(self.requests.values())
 
     def call(
         self,
@@ -167,6 +206,8 @@ class SecretServerClient:
             if not _token_refused(response):
                 break
             self.tokens.invalidate(token)
+            if self.token_cache is not None:
+                self.token_cache.discard(self.token_identity)
             if attempt == 2:
                 raise TokenExpired(f"Secret Server refused a fresh token for {what}")
         body = json_body(response, what)

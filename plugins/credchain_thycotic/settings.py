@@ -9,6 +9,7 @@ port = 443                                 # Thycotic port (default)
 username = "svc-credchain"
 password = "enc:..."
 verify_ssl = true                          # false: pin fingerprint_sha256 instead
+token_cache = true                         # reuse the token across runs (encrypted, in the home)
 
 [providers.thycotic.mapping]               # or mapping_file = "thycotic_mapping.json"
 safe_field = "asset_name"                  # asset_name, ip_address or cmdb_id
@@ -66,6 +67,8 @@ class ThycoticSettings(ProviderSettings):
     pool_size: int = Field(default=16, ge=1, le=512)
     retries: int = Field(default=3, ge=0, le=10)
     token_margin: float = Field(default=60.0, ge=0)
+    #: keep the access token encrypted in the home between runs (``credchain cache clear``)
+    token_cache: bool = True
 
     @field_validator("url")
     @classmethod

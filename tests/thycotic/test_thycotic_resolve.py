@@ -237,3 +237,17 @@ def test_cli_resolve_json_with_ca_and_with_pinning(
         "username": "made",
         "password": base64.b64encode(b"Made-Pw-9").decode(),
     }
+
+
+def test_privilege_field_missing_from_the_template_means_none_in_one_request(
+    secret_server: DevServer, make_resolver: MakeResolver
+) -> None:
+    resolver = make_resolver(
+        secret_server, mapping={"privilege_password_field": "Privilege Password"}
+    )
+    resolver.resolve(AssetQuery(asset_name=WEB))
+    secret_server.reset_stats()
+    credential = resolver.resolve(AssetQuery(asset_name="sw-01.corp.example.com"))
+    assert credential.username == "netadmin"
+    assert "privilegePassword" not in credential.to_safe_dict()
+    assert secret_server.get_stats()["requests"] == {"GET api/v1/secrets": 1}

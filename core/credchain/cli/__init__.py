@@ -18,9 +18,19 @@ from credchain.errors import CredchainError
 
 #: command name -> "module:attribute" of its click command
 COMMANDS: dict[str, str] = {
+    "add": "credchain.cli.add:add",
+    "cache": "credchain.cli.cache:cache",
+    "chain": "credchain.cli.chain:chain",
+    "configure-thycotic": "credchain.cli.configure:configure_thycotic",
+    "demo": "credchain.cli.demo:demo",
     "dev-server": "credchain.devserver.cli:dev_server",
+    "disable": "credchain.cli.admin:disable",
+    "enable": "credchain.cli.admin:enable",
     "providers": "credchain.cli.providers:providers",
     "resolve": "credchain.cli.resolve:resolve",
+    "script": "credchain.cli.script:script",
+    "status": "credchain.cli.admin:status",
+    "test": "credchain.cli.testcmd:test",
 }
 
 

@@ -85,6 +85,7 @@ class DevServer:
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
 
     @staticmethod
@@ -128,10 +129,15 @@ class DevServer:
     async def _bind(self) -> None:
         async def on_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             self._writers.add(writer)
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.add(task)
             try:
                 await serve_connection(reader, writer, self.app.handle)
             finally:
                 self._writers.discard(writer)
+                if task is not None:
+                    self._tasks.discard(task)
 
         self._server = await asyncio.start_server(
             on_connection, self.options.host, self.options.port, ssl=self._ssl, backlog=512
@@ -143,6 +149,11 @@ class DevServer:
             self._server.close()
         for writer in list(self._writers):
             writer.transport.abort()
+        # End the connection handlers too, so none is left pending when the loop closes.
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         if self._server is not None:
             await self._server.wait_closed()
 

@@ -1,0 +1,271 @@
+"""``credchain test``: check the stored configuration, and try an asset (SAFE's test script).
+
+- ``credchain test [--asset-name ...]``: check each chain entry (a Secret Server: settings,
+  mapping, TLS and login; a custom script: file, owner, mode, entry point; others: settings),
+  then resolve the asset through the chain, passwords masked. Without a query, the asset of the
+  last query that passed (at first the ``add`` sanity value) is used, if any.
+- ``credchain test ENTRY --asset-name ...``: one entry. A provider with ``candidates(query)``
+  lists what it would try (rule, secret id, secret name, username; never a password); others
+  resolve through that entry alone.
+
+Exit status: 0 passed; 1 a check failed; 2 usage; 3 the asset was not found. The result is
+stored in the home's ``last_test.json`` for ``credchain status``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
+
+import click
+
+from credchain.cli.admin import DISABLED, config_option, state_of
+from credchain.cli.guidance import Case, Where, fail, print_problem
+from credchain.cli.output import mask, print_table
+from credchain.config import Config, load_config
+from credchain.configstore import ConfigStore, LastTest
+from credchain.errors import CredchainError, CredentialNotFound
+from credchain.models import AssetQuery, SafeCredential
+from credchain.plugins import build_provider, load_provider_classes
+from credchain.provider import Candidate, ProviderContext
+from credchain.resolver import ChainEntry, Resolver
+
+__all__ = ["test"]
+
+EXIT_OK, EXIT_FAILED, EXIT_NOT_FOUND = 0, 1, 3
+
+
+def _build(config: Config, name: str, *, fresh_login: bool = False) -> ChainEntry:
+    """The chain entry ``name``, built as the resolver would build it.
+
+    ``fresh_login`` turns the token cache off, so that the check really logs in.
+    """
+    entry = config.entry(name)
+    cls = load_provider_classes([entry.type]).classes[entry.type]
+    fields = getattr(getattr(cls, "Settings", None), "model_fields", {})
+    if fresh_login and "token_cache" in fields:
+        entry = replace(entry, settings={**entry.settings, "token_cache": False})
+    context = ProviderContext(entry=name, home=config.home, config=config)
+    provider = build_provider(entry, cls, context, config_path=str(config.path))
+    return ChainEntry(name, provider, entry.on_error, entry.type)
+
+
+def _where(entry: ChainEntry | None, config: Config, query: AssetQuery | None) -> Where:
+    """What the advice can point at, for a Secret Server entry."""
+    settings = getattr(entry.provider, "settings", None) if entry else None
+    mapping = getattr(entry.provider, "mapping", None) if entry else None
+    url, port = getattr(settings, "url", None), getattr(settings, "port", None)
+    mapping_file = getattr(settings, "mapping_file", None)
+    search = None
+    if mapping is not None and query is not None:
+        value = getattr(query, mapping.safe_field, None)
+        search = f"{mapping.thycotic_field} = {value!r}" if value else None
+    return Where(
+        url=url if isinstance(url, str) else None,
+        port=port if isinstance(port, int) else None,
+        mapping_file=(config.home / mapping_file) if isinstance(mapping_file, str) else None,
+        search=search,
+    )
+
+
+def _ok(text: str) -> None:
+    click.secho("✓ ", fg="green", nl=False)
+    click.echo(text)
+
+
+def _check(entry: ChainEntry, config: Config) -> str:
+    """Check one built entry; returns what passed, raises what did not."""
+    provider = entry.provider
+    if entry.type == "custom-script":
+        from credchain_custom_script import check_script, script_path
+
+        path = script_path(config.home, config.entry(entry.name).settings.get("script"))
+        result = check_script(path)
+        result.raise_for_problem()
+        return f"the script {path} is valid (entry point at line {result.entry_point_line})"
+    client = getattr(provider, "client", None)
+    token = getattr(client, "token", None)
+    if entry.type == "thycotic" and callable(token):
+        token()
+        settings = getattr(provider, "settings", None)
+        tls = getattr(settings, "tls_policy", None)
+        return (
+            f"logged in to {getattr(settings, 'base_url', '?')} as "
+            f"{getattr(settings, 'username', '?')!r} ({tls.describe() if tls else 'TLS'})"
+        )
+    return "settings valid"
+
+
+def _query(
+    asset_name: str | None, ip_address: str | None, cmdb_id: str | None, store: ConfigStore
+) -> tuple[AssetQuery | None, bool]:
+    """The query from the flags, else the last one that passed; and whether flags gave it."""
+    given = {"asset_name": asset_name, "ip_address": ip_address, "cmdb_id": cmdb_id}
+    if any(given.values()):
+        return AssetQuery.from_query_data({k: v for k, v in given.items() if v}), True
+    last = store.last_test()
+    if last is not None and last.known_good:
+        try:
+            return AssetQuery.from_query_data(dict(last.known_good)), False
+        except CredchainError:
+            return None, False
+    return None, False
+
+
+def _show(credential: SafeCredential, query: AssetQuery) -> None:
+    privilege = credential.privilege_password
+    print_table(
+        ("asset", "source", "username", "password", "privilege password", "detail"),
+        [
+            (
+                query.label(),
+                credential.source,
+                credential.username,
+                mask(credential.password.get_secret_value()),
+                mask(privilege.get_secret_value()) if privilege is not None else "",
+                credential.detail or "",
+            )
+        ],
+        title="credential",
+    )
+
+
+def _show_candidates(candidates: list[Candidate], entry: str) -> None:
+    print_table(
+        ("rule", "secret id", "secret name", "username"),
+        [(c.rule, c.secret_id, c.secret_name, c.username) for c in candidates],
+        title=f"candidates of {entry}",
+    )
+
+
+@contextmanager
+def _closing(entries: list[ChainEntry]) -> Iterator[list[ChainEntry]]:
+    try:
+        yield entries
+    finally:
+        for entry in entries:
+            close = getattr(entry.provider, "close", None)
+            if callable(close):
+                close()
+
+
+def _resolve(entries: list[ChainEntry], query: AssetQuery, config: Config) -> tuple[int, str]:
+    """Resolve ``query`` through ``entries``; print the result; return (exit code, summary)."""
+    resolver = Resolver(entries)  # enabled: a disabled config is still testable
+    where = _where(entries[0] if entries else None, config, query)
+    try:
+        credential = resolver.resolve(query)
+    except CredentialNotFound as exc:
+        print_problem(exc, stage="lookup", where=where, case=Case.NO_DATA)
+        return EXIT_NOT_FOUND, f"{query.label()}: not found"
+    except CredchainError as exc:
+        print_problem(exc, stage="lookup", where=where)
+        return EXIT_FAILED, f"{query.label()}: {exc}"
+    _show(credential, query)
+    return EXIT_OK, (
+        f"{query.label()}: found by {credential.source}"
+        + (f" ({credential.detail})" if credential.detail else "")
+        + f", username {credential.username!r}"
+    )
+
+
+@click.command(name="test")
+@config_option
+@click.argument("entry_name", metavar="[ENTRY]", required=False)
+@click.option("--asset-name", help="Try this asset name.")
+@click.option("--ip-address", help="Try this IP address or host name.")
+@click.option("--cmdb-id", help="Try this CMDB id.")
+@click.pass_context
+def test(
+    ctx: click.Context,
+    /,
+    config_path: str | None,
+    entry_name: str | None,
+    asset_name: str | None,
+    ip_address: str | None,
+    cmdb_id: str | None,
+) -> None:
+    """Check the configuration and try an asset, passwords masked (SAFE's test-thycotic-script)."""
+    store = ConfigStore.find(config_path)
+    try:
+        document = store.load()
+        if not document.get("chain"):
+            fail("Not configured: run 'credchain add' (or configure-thycotic) first.")
+        config = load_config(store.path)
+        query, from_flags = _query(asset_name, ip_address, cmdb_id, store)
+    except CredchainError as exc:
+        fail(exc, stage="config")
+    if state_of(document) == DISABLED:
+        click.echo(
+            "credchain: warning: Disabled (run 'credchain enable'); testing anyway", err=True
+        )
+    if entry_name is not None:
+        if not from_flags or query is None:
+            raise click.UsageError("give --asset-name, --ip-address or --cmdb-id with ENTRY")
+        code, summary = _test_entry(config, entry_name, query)
+    else:
+        code, summary = _test_chain(config, query, from_flags)
+    store.record_test(
+        LastTest.now(
+            ok=code == EXIT_OK,
+            summary=summary,
+            entry=entry_name,
+            query=query.to_query_data() if query else {},
+            previous=store.last_test(),
+        )
+    )
+    ctx.exit(code)
+
+
+def _test_entry(config: Config, name: str, query: AssetQuery) -> tuple[int, str]:
+    if name not in config.providers and name not in config.chain:
+        known = ", ".join(sorted({*config.chain, *config.providers}))
+        raise click.BadParameter(f"no chain entry {name!r} (entries: {known})", param_hint="ENTRY")
+    try:
+        built = _build(config, name)
+    except CredchainError as exc:
+        fail(exc, stage="config")
+    with _closing([built]):
+        candidates = getattr(built.provider, "candidates", None)
+        if not callable(candidates):
+            return _resolve([built], query, config)
+        try:
+            found: list[Candidate] = list(candidates(query))
+        except CredchainError as exc:
+            print_problem(exc, stage="lookup", where=_where(built, config, query))
+            return EXIT_FAILED, f"{name}: {exc}"
+        if not found:
+            print_problem(
+                f"{name} has no candidate for {query.label()!r}",
+                where=_where(built, config, query),
+                case=Case.NO_DATA,
+            )
+            return EXIT_NOT_FOUND, f"{name}: no candidate for {query.label()!r}"
+        _show_candidates(found, name)
+        return EXIT_OK, f"{name}: {len(found)} candidate(s) for {query.label()!r}"
+
+
+def _test_chain(config: Config, query: AssetQuery | None, from_flags: bool) -> tuple[int, str]:
+    entries: list[ChainEntry] = []
+    failures: list[str] = []
+    with _closing(entries):
+        for name in config.chain:
+            built: ChainEntry | None = None
+            try:
+                built = _build(config, name, fresh_login=True)
+                entries.append(built)
+                _ok(f"{name} ({built.type}): {_check(built, config)}")
+            except CredchainError as exc:
+                click.secho("✗ ", fg="red", nl=False, err=True)
+                click.echo(f"{name}:", err=True)
+                print_problem(exc, stage="login", where=_where(built, config, query))
+                failures.append(f"{name}: {exc}")
+        if failures:
+            return EXIT_FAILED, "; ".join(failures)
+        if query is None:
+            click.echo("No asset to try: give --asset-name, --ip-address or --cmdb-id.")
+            return EXIT_OK, "every chain entry passed its checks"
+        if not from_flags:
+            click.echo(f"Trying the asset of the last passing test: {query.label()}")
+        return _resolve(entries, query, config)
