@@ -24,17 +24,14 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr, ValidationError
 
-from credchain.cache import TokenCache
 from credchain.errors import ConfigError, ProviderError
 from credchain.hookspecs import hookimpl
 from credchain.models import AssetQuery, SafeCredential
-from credchain.provider import Candidate, Provider, ProviderContext
+from credchain.provider import Candidate, ProviderContext
 from credchain.resolver import note
-from credchain.tls import TLSPolicy
-from credchain.tokens import AccessToken
 from credchain_domain_fallback.rules import Finder, Match, field_value
 from credchain_domain_fallback.settings import DomainFallbackSettings
-from credchain_thycotic.client import SecretServerClient
+from credchain_thycotic.base import SecretServerProvider
 from credchain_thycotic.settings import ThycoticSettings
 
 __all__ = ["DomainFallbackProvider", "DomainFallbackSettings", "DomainMatch", "connection_settings"]
@@ -86,36 +83,17 @@ def connection_settings(
         ) from None
 
 
-class DomainFallbackProvider(Provider[DomainFallbackSettings]):
+class DomainFallbackProvider(SecretServerProvider[DomainFallbackSettings]):
     """Machine, then domain, then local account from Secret Server (seed 002's ECM plugin)."""
 
     Settings = DomainFallbackSettings
 
     def __init__(self, settings: DomainFallbackSettings, context: ProviderContext) -> None:
-        super().__init__(settings, context)
         self.connection = connection_settings(settings, context)
-        cache = (
-            TokenCache(context.home, clock=context.clock) if self.connection.token_cache else None
-        )
-        self.client = SecretServerClient(self.connection, clock=context.clock, token_cache=cache)
+        super().__init__(settings, context, self.connection)
         self.finder = Finder(settings, self.client)
 
-    def close(self) -> None:
-        self.client.close()
-
-    def vault_requests(self) -> int:
-        """Requests sent to the vault so far (``credchain resolve --inventory`` sums them)."""
-        return self.client.vault_requests()
-
-    # -- hooks -----------------------------------------------------------------------------------
-
-    @hookimpl
-    def credchain_verify_tls(self) -> TLSPolicy:
-        return self.connection.tls_policy
-
-    @hookimpl
-    def credchain_authenticate(self) -> AccessToken:
-        return self.client.token()
+    # -- hooks (verify_tls and authenticate come from SecretServerProvider) --------------------
 
     @hookimpl
     def credchain_lookup(self, query: AssetQuery) -> DomainMatch | None:

@@ -14,14 +14,12 @@ from dataclasses import dataclass, field
 
 from pydantic import SecretStr
 
-from credchain.cache import TokenCache
 from credchain.errors import ProviderError
 from credchain.hookspecs import hookimpl
 from credchain.models import AssetQuery, SafeCredential
-from credchain.provider import Provider, ProviderContext
+from credchain.provider import ProviderContext
 from credchain.resolver import note
-from credchain.tls import TLSPolicy
-from credchain.tokens import AccessToken
+from credchain_thycotic.base import SecretServerProvider
 from credchain_thycotic.client import SecretRecord, SecretServerClient, SecretSummary
 from credchain_thycotic.mapping import Mapping
 from credchain_thycotic.settings import SECRET_NAME, ThycoticSettings
@@ -43,36 +41,14 @@ class SecretMatch:
     privilege_password: str | None = field(repr=False)
 
 
-class ThycoticProvider(Provider[ThycoticSettings]):
+class ThycoticProvider(SecretServerProvider[ThycoticSettings]):
     """Thycotic / Delinea Secret Server, REST API v1 (SAFE's default integration)."""
 
     Settings = ThycoticSettings
 
     def __init__(self, settings: ThycoticSettings, context: ProviderContext) -> None:
-        super().__init__(settings, context)
+        super().__init__(settings, context, settings)
         self.mapping: Mapping = settings.resolved_mapping(context.home)
-        self.client = SecretServerClient(
-            settings,
-            clock=context.clock,
-            token_cache=TokenCache(context.home, clock=context.clock)
-            if settings.token_cache
-            else None,
-        )
-
-    def close(self) -> None:
-        self.client.close()
-
-    def vault_requests(self) -> int:
-        """Requests sent to the vault so far (``credchain resolve --inventory`` sums them)."""
-        return self.client.vault_requests()
-
-    @hookimpl
-    def credchain_verify_tls(self) -> TLSPolicy:
-        return self.settings.tls_policy
-
-    @hookimpl
-    def credchain_authenticate(self) -> AccessToken:
-        return self.client.token()
 
     @hookimpl
     def credchain_lookup(self, query: AssetQuery) -> SecretMatch | None:

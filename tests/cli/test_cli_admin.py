@@ -7,9 +7,10 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
-from cli_helpers import mode, run
+from cli_helpers import add_args, mode, run
 
 from credchain.configstore import LastTest
+from credchain.devserver import DevServer
 
 WriteConfig = Callable[[dict[str, object]], Path]
 DOC: dict[str, object] = {
@@ -162,3 +163,12 @@ def test_configure_thycotic_refuses_an_unknown_option(home: Path) -> None:
 def test_configure_thycotic_without_o_is_add(home: Path) -> None:
     code, out, _ = run("configure-thycotic", stdin="")
     assert code == 1 and "Thycotic URL" in out  # add asked the first question
+
+
+def test_configure_thycotic_passes_further_options_to_add(
+    home: Path, secret_server: DevServer
+) -> None:
+    code, out, err = run("configure-thycotic", "-o", *add_args(secret_server))
+    assert code == 0, err
+    assert "Saved" in out
+    assert run("configure-thycotic", "-o", "status")[1].splitlines()[0] == "Enabled"

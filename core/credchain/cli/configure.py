@@ -3,7 +3,8 @@
 Seed 000 section 4: ``-o status|add|enable|disable|test-thycotic-script``; ``add`` when ``-o``
 is missing. Each option runs the credchain command of the same purpose: ``status``, ``add``
 (interactive), ``enable``, ``disable``, and ``test`` for ``test-thycotic-script`` (the default
-Secret Server configuration, or the custom script when the chain uses one).
+Secret Server configuration, or the custom script when the chain uses one). Any further options
+go to that command, so ``configure-thycotic -o add --yes --url ...`` runs unattended.
 """
 
 from __future__ import annotations
@@ -25,7 +26,10 @@ OPTIONS = {
 }
 
 
-@click.command(name="configure-thycotic")
+@click.command(
+    name="configure-thycotic",
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
 @click.option(
     "-o",
     "--option",
@@ -42,5 +46,11 @@ OPTIONS = {
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
 @click.pass_context
 def configure_thycotic(ctx: click.Context, /, option: str, config_path: str | None) -> None:
-    """SAFE's Thycotic configure script: status, add, enable, disable, test-thycotic-script."""
-    ctx.invoke(OPTIONS[option], config_path=config_path)
+    """SAFE's Thycotic configure script: status, add, enable, disable, test-thycotic-script.
+
+    Further options are passed to the command the option names (for add: --yes and its flags).
+    """
+    command = OPTIONS[option]
+    args = [*(["--config", config_path] if config_path else []), *ctx.args]
+    with command.make_context(f"{ctx.info_name} -o {option}", args, parent=ctx) as sub:
+        command.invoke(sub)

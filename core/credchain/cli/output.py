@@ -9,7 +9,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["mask", "print_table", "stdout_is_terminal"]
+from credchain.models import AssetQuery, SafeCredential
+
+__all__ = ["mask", "print_credential", "print_table", "stdout_is_terminal"]
 
 
 def stdout_is_terminal() -> bool:
@@ -36,3 +38,22 @@ def print_table(
     click.echo("\t".join(headers))
     for row in rows:
         click.echo("\t".join("" if cell is None else str(cell) for cell in row))
+
+
+def print_credential(credential: SafeCredential, query: AssetQuery, *, title: str = "") -> None:
+    """One asset's credential as people see it: the username, the passwords masked."""
+    privilege = credential.privilege_password
+    print_table(
+        ("asset", "source", "username", "password", "privilege password", "detail"),
+        [
+            (
+                query.label(),
+                credential.source,
+                credential.username,
+                mask(credential.password.get_secret_value()),
+                mask(privilege.get_secret_value()) if privilege is not None else "",
+                credential.detail or "",
+            )
+        ],
+        title=title,
+    )

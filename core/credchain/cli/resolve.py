@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from credchain.cli.output import mask, print_table
+from credchain.cli.output import print_credential
 from credchain.errors import CredchainError, CredentialNotFound, QueryError
 from credchain.models import AssetQuery
 from credchain.resolver import Resolver
@@ -125,20 +125,4 @@ def resolve(
     if as_json:
         click.echo(json.dumps(credential.to_safe_dict()))
         return
-    print_table(
-        ("asset", "source", "username", "password", "privilege password", "detail"),
-        [
-            (
-                query.label(),
-                credential.source,
-                credential.username,
-                mask(credential.password.get_secret_value()),
-                mask(
-                    None
-                    if credential.privilege_password is None
-                    else credential.privilege_password.get_secret_value()
-                ),
-                credential.detail or "",
-            )
-        ],
-    )
+    print_credential(credential, query)

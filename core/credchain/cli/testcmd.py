@@ -22,11 +22,11 @@ import click
 
 from credchain.cli.admin import DISABLED, config_option, state_of
 from credchain.cli.guidance import Case, Where, fail, print_problem
-from credchain.cli.output import mask, print_table
+from credchain.cli.output import print_credential, print_table
 from credchain.config import Config, load_config
 from credchain.configstore import ConfigStore, LastTest
 from credchain.errors import CredchainError, CredentialNotFound
-from credchain.models import AssetQuery, SafeCredential
+from credchain.models import AssetQuery
 from credchain.plugins import build_provider, load_provider_classes
 from credchain.provider import Candidate, ProviderContext
 from credchain.resolver import ChainEntry, Resolver
@@ -113,24 +113,6 @@ def _query(
     return None, False
 
 
-def _show(credential: SafeCredential, query: AssetQuery) -> None:
-    privilege = credential.privilege_password
-    print_table(
-        ("asset", "source", "username", "password", "privilege password", "detail"),
-        [
-            (
-                query.label(),
-                credential.source,
-                credential.username,
-                mask(credential.password.get_secret_value()),
-                mask(privilege.get_secret_value()) if privilege is not None else "",
-                credential.detail or "",
-            )
-        ],
-        title="credential",
-    )
-
-
 def _show_candidates(candidates: list[Candidate], entry: str) -> None:
     print_table(
         ("rule", "secret id", "secret name", "username"),
@@ -162,7 +144,7 @@ def _resolve(entries: list[ChainEntry], query: AssetQuery, config: Config) -> tu
     except CredchainError as exc:
         print_problem(exc, stage="lookup", where=where)
         return EXIT_FAILED, f"{query.label()}: {exc}"
-    _show(credential, query)
+    print_credential(credential, query, title="credential")
     return EXIT_OK, (
         f"{query.label()}: found by {credential.source}"
         + (f" ({credential.detail})" if credential.detail else "")
