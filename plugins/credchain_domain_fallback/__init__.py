@@ -51,7 +51,7 @@ class DomainMatch:
 
     @property
     def detail(self) -> str:
-        return f"rule {self.rule} ({self.key}): secret {self.id} {self.name!r}"
+        return f"rule {self.rule} ({self.key}): secret {self.id} '{self.name}'"
 
 
 def connection_settings(

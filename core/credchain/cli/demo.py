@@ -63,7 +63,8 @@ def _row(result: Resolution) -> tuple[str, str, str, str, str]:
     asset = result.query.label() if result.query is not None else "?"
     credential = result.credential
     if credential is None:
-        return (asset, result.source or "-", result.outcome.replace("_", " "), "", "")
+        failed_at = "-" if result.outcome == "not_found" else result.source or "-"
+        return (asset, failed_at, result.outcome.replace("_", " "), "", "")
     return (
         asset,
         credential.source,
