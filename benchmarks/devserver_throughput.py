@@ -16,11 +16,11 @@ import http.client
 import json
 import multiprocessing
 import ssl
-import subprocess
-import sys
 import time
 import urllib.parse
 from typing import Any
+
+from devserver_process import DevServerProcess
 
 QUERIES = [f"web-0{i}" for i in range(1, 7)] + [f"dc-0{i}" for i in range(1, 3)]
 
@@ -83,14 +83,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--no-tls", action="store_true")
     args = parser.parse_args()
-    entry = "from credchain.cli import main; main()"
-    command = [sys.executable, "-c", entry, "dev-server", "--port", "0", "--quiet"]
-    if args.no_tls:
-        command.append("--no-tls")
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        assert server.stdout is not None
-        info = json.loads(server.stdout.readline())
+    with DevServerProcess(*(["--no-tls"] if args.no_tls else [])) as server:
+        info = dict(server.info)
         info["threads"] = args.threads
         token = _token(info)
         warmup = 1.0
@@ -114,9 +108,6 @@ def main() -> None:
             f"clients ({args.processes} processes x {args.threads} threads, http.client) "
             f"in {elapsed:.0f} s"
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 if __name__ == "__main__":

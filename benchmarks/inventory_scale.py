@@ -19,9 +19,11 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import tomli_w
+from devserver_process import DevServerProcess
+
+from credchain.devserver import thycotic_table
 
 
 def main() -> None:
@@ -45,40 +47,14 @@ def main() -> None:
             ],
         }
         (root / "data.json").write_text(json.dumps(data))
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "credchain",
-                "dev-server",
-                "--port",
-                "0",
-                "--quiet",
-                "--data",
-                str(root / "data.json"),
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        try:
-            assert server.stdout is not None
-            info = json.loads(server.stdout.readline())
-            parts = urlsplit(info["url"])
-            config = {
-                "chain": ["vault"],
-                "providers": {
-                    "vault": {
-                        "type": "thycotic",
-                        "url": f"https://{parts.hostname}",
-                        "port": parts.port,
-                        "username": "admin",
-                        "password_env": "BENCH_VAULT_PW",
-                        "ca_bundle": info["ca_cert"],
-                        "pool_size": args.concurrency,
-                    }
-                },
-            }
+        with DevServerProcess("--data", str(root / "data.json")) as server:
+            vault = thycotic_table(
+                server.info,
+                password=None,
+                password_env="BENCH_VAULT_PW",
+                pool_size=args.concurrency,
+            )
+            config = {"chain": ["vault"], "providers": {"vault": {"type": "thycotic", **vault}}}
             (root / "credchain.toml").write_text(tomli_w.dumps(config))
             (root / "credchain.toml").chmod(0o600)
             env = {**os.environ, "BENCH_VAULT_PW": "bench-admin-pw", "CREDCHAIN_HOME": str(root)}
@@ -117,9 +93,6 @@ def main() -> None:
                     )
                 peak_mib = usage.ru_maxrss / 1024  # Linux reports KiB
                 print(f"{size:>16} {elapsed:>8.1f} {size / elapsed:>9.0f} {peak_mib:>13.1f}")
-        finally:
-            server.terminate()
-            server.wait(10)
 
 
 if __name__ == "__main__":

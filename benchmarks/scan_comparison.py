@@ -20,19 +20,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
+from devserver_process import DevServerProcess
 
 from credchain import AssetQuery, ChainEntry, Resolver
+from credchain.devserver import thycotic_table
 from credchain.provider import ProviderContext
 from credchain_thycotic import ThycoticProvider, ThycoticSettings
 
@@ -51,41 +50,6 @@ def dataset(count: int) -> dict[str, Any]:
         for i in range(count)
     ]
     return {"admin": {"username": "admin", "password": "bench-admin-pw"}, "secrets": secrets}
-
-
-class DevServerProcess:
-    def __init__(self, data: Path, latency_ms: float) -> None:
-        command = [
-            sys.executable,
-            "-m",
-            "credchain",
-            "dev-server",
-            "--port",
-            "0",
-            "--quiet",
-            "--data",
-            str(data),
-            "--latency-ms",
-            str(latency_ms),
-        ]
-        self.process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
-        )
-        assert self.process.stdout is not None
-        self.info = json.loads(self.process.stdout.readline())
-        self.origin = "{0.scheme}://{0.netloc}".format(urlsplit(self.info["url"]))
-
-    def stats(self) -> dict[str, dict[str, int]]:
-        return requests.get(
-            f"{self.origin}/_dev/stats", verify=self.info["ca_cert"], timeout=10
-        ).json()  # type: ignore[no-any-return]
-
-    def reset(self) -> None:
-        requests.post(f"{self.origin}/_dev/reset-stats", verify=self.info["ca_cert"], timeout=10)
-
-    def close(self) -> None:
-        self.process.terminate()
-        self.process.wait(10)
 
 
 def tss_sdk(server: DevServerProcess, names: list[str]) -> Callable[[], None]:
@@ -139,17 +103,8 @@ def raw_client(server: DevServerProcess, names: list[str], threads: int) -> Call
 def credchain_client(
     server: DevServerProcess, names: list[str], concurrency: int
 ) -> Callable[[], None]:
-    parts = urlsplit(server.info["url"])
     settings = ThycoticSettings.model_validate(
-        {
-            "url": f"https://{parts.hostname}",
-            "port": parts.port or 443,
-            "username": "admin",
-            "password": "bench-admin-pw",
-            "ca_bundle": server.info["ca_cert"],
-            "pool_size": concurrency,
-            "token_cache": False,
-        }
+        thycotic_table(server.info, pool_size=concurrency, token_cache=False)
     )
     home = Path(tempfile.mkdtemp(prefix="credchain-bench-"))
     resolver = Resolver(
@@ -179,7 +134,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "bench.json"
         data.write_text(json.dumps(dataset(args.assets)))
-        server = DevServerProcess(data, args.latency_ms)
+        server = DevServerProcess("--data", str(data), "--latency-ms", str(args.latency_ms))
         names = [f"asset-{i:05d}.bench.example.com" for i in range(args.assets)]
         cases = [
             ("python-tss-sdk (documented loop)", lambda: tss_sdk(server, names)),

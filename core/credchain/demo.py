@@ -14,7 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import tomli_w
 
@@ -63,7 +62,6 @@ def demo_inventory() -> list[AssetQuery]:
 
 
 def _config(server: DevServer, home: Path) -> dict[str, Any]:
-    parts = urlsplit(server.url)
     store = SecretStore(home)
     return {
         "enabled": True,
@@ -71,13 +69,11 @@ def _config(server: DevServer, home: Path) -> dict[str, Any]:
         "providers": {
             "thycotic": {
                 "type": "thycotic",
-                "url": f"https://{parts.hostname}",
-                "port": parts.port,
-                "username": server.admin.username,
-                "password": store.encrypt(server.admin.password),
-                "ca_bundle": server.ca_cert,
-                "comment": "credchain demo scan",
-                "mapping": {"privilege_password_field": "Privilege Password"},
+                **server.thycotic_table(
+                    password=store.encrypt(server.admin.password),
+                    comment="credchain demo scan",
+                    mapping={"privilege_password_field": "Privilege Password"},
+                ),
             },
             "domain": {
                 "type": "domain-fallback",

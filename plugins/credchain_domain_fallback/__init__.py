@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pydantic import SecretStr, ValidationError
+from pydantic import ValidationError
 
 from credchain.errors import ConfigError, ProviderError
 from credchain.hookspecs import hookimpl
@@ -31,7 +31,7 @@ from credchain.provider import Candidate, ProviderContext
 from credchain.resolver import note
 from credchain_domain_fallback.rules import Finder, Match, field_value
 from credchain_domain_fallback.settings import DomainFallbackSettings
-from credchain_thycotic.base import SecretServerProvider
+from credchain_thycotic.base import SecretServerProvider, secret_credential
 from credchain_thycotic.settings import ThycoticSettings
 
 __all__ = ["DomainFallbackProvider", "DomainFallbackSettings", "DomainMatch", "connection_settings"]
@@ -106,17 +106,12 @@ class DomainFallbackProvider(SecretServerProvider[DomainFallbackSettings]):
 
     @hookimpl
     def credchain_extract_credentials(self, record: DomainMatch) -> SafeCredential:
-        where = f"secret {record.id} {record.name!r}"
-        if not record.password:
-            raise ProviderError(
-                f"{where} has no value in its {self.settings.password_field!r} field"
-            )
-        return SafeCredential(
+        return secret_credential(
+            f"secret {record.id} {record.name!r}",
             username=record.username,
-            password=SecretStr(record.password),
-            privilege_password=(
-                SecretStr(record.privilege_password) if record.privilege_password else None
-            ),
+            password=record.password,
+            privilege_password=record.privilege_password,
+            fields=(self.settings.username_field, self.settings.password_field),
             detail=record.detail,
         )
 

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pydantic import SecretStr
-
 from credchain.errors import ProviderError
 from credchain.hookspecs import hookimpl
 from credchain.models import AssetQuery, SafeCredential
 from credchain.provider import ProviderContext
 from credchain.resolver import note
-from credchain_thycotic.base import SecretServerProvider
+from credchain_thycotic.base import SecretServerProvider, secret_credential
 from credchain_thycotic.client import SecretRecord, SecretServerClient, SecretSummary
 from credchain_thycotic.mapping import Mapping
 from credchain_thycotic.settings import SECRET_NAME, ThycoticSettings
@@ -115,22 +113,14 @@ class ThycoticProvider(SecretServerProvider[ThycoticSettings]):
 
     @hookimpl
     def credchain_extract_credentials(self, record: SecretMatch) -> SafeCredential:
-        where = f"secret {record.id} {record.name!r}"
-        if not record.username:
-            raise ProviderError(
-                f"{where} has no value in its {self.mapping.username_field!r} field"
-            )
-        if not record.password:
-            raise ProviderError(
-                f"{where} has no value in its {self.mapping.password_field!r} field"
-            )
-        return SafeCredential(
+        secret = f"secret {record.id} {record.name!r}"
+        return secret_credential(
+            secret,
             username=record.username,
-            password=SecretStr(record.password),
-            privilege_password=(
-                SecretStr(record.privilege_password) if record.privilege_password else None
-            ),
-            detail=f"secret {record.id} {record.name!r}",
+            password=record.password,
+            privilege_password=record.privilege_password,
+            fields=(self.mapping.username_field, self.mapping.password_field),
+            detail=secret,
         )
 
 

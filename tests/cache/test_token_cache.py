@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 from click.testing import CliRunner
@@ -32,17 +31,8 @@ class Clock:
 
 
 def settings_for(server: DevServer, **overrides: Any) -> ThycoticSettings:
-    parts = urlsplit(server.url)
-    values: dict[str, Any] = {
-        "url": f"{parts.scheme}://{parts.hostname}",
-        "port": parts.port,
-        "username": server.admin.username,
-        "password": server.admin.password,
-        "ca_bundle": server.ca_cert,
-        "retries": 1,
-        **overrides,
-    }
-    return ThycoticSettings.model_validate(values)
+    values: dict[str, Any] = {"retries": 1, **overrides}
+    return ThycoticSettings.model_validate(server.thycotic_table(**values))
 
 
 def client(

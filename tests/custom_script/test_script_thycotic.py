@@ -9,7 +9,6 @@ import importlib.util
 import shutil
 from pathlib import Path
 from types import ModuleType
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -33,16 +32,7 @@ def get_password_from_thycotic(query_data):
 
 
 def vault_table(server: DevServer) -> dict[str, object]:
-    parts = urlsplit(server.url)
-    return {
-        "type": "thycotic",
-        "url": f"https://{parts.hostname}",
-        "port": parts.port,
-        "username": server.admin.username,
-        "password": server.admin.password,
-        "ca_bundle": server.ca_cert,
-        "retries": 0,
-    }
+    return {"type": "thycotic", **server.thycotic_table(retries=0)}
 
 
 def install(home: Path, source: str) -> Path:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from credchain.config import Config, EntryConfig
 from credchain.devserver import DevServer
@@ -150,18 +149,7 @@ ALL_SECRETS = [*PASSWORDS.values(), PRIVILEGE]
 
 def connection_table(server: DevServer, **overrides: Any) -> dict[str, Any]:
     """A thycotic entry's settings for ``server`` (admin login, CA-verified)."""
-    parts = urlsplit(server.url)
-    table: dict[str, Any] = {
-        "url": f"{parts.scheme}://{parts.hostname}",
-        "port": parts.port,
-        "username": server.admin.username,
-        "password": server.admin.password,
-        "ca_bundle": server.ca_cert,
-        "retries": 1,
-        "read_timeout": 5.0,
-    }
-    table.update(overrides)
-    return table
+    return server.thycotic_table(**{"retries": 1, "read_timeout": 5.0, **overrides})
 
 
 def make_config(

@@ -18,15 +18,11 @@ from credchain.testing.secrets import assert_no_secrets
 @pytest.fixture
 def config(secret_server: DevServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("CREDCHAIN_TEST_VAULT_PW", secret_server.admin.password)
-    port = secret_server.url.split(":")[2].split("/")[0]
     table = {
         "type": "thycotic",
-        "url": "https://127.0.0.1",
-        "port": int(port),
-        "username": secret_server.admin.username,
-        "password_env": "CREDCHAIN_TEST_VAULT_PW",
-        "ca_bundle": secret_server.ca_cert,
-        "multiple_matches": "first",
+        **secret_server.thycotic_table(
+            password=None, password_env="CREDCHAIN_TEST_VAULT_PW", multiple_matches="first"
+        ),
     }
     path = tmp_path / "credchain.toml"
     path.write_text(tomli_w.dumps({"chain": ["vault"], "providers": {"vault": table}}))

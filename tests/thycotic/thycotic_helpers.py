@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from credchain import Resolver
 from credchain.devserver import DevServer
@@ -13,18 +12,8 @@ from credchain_thycotic import ThycoticSettings
 
 def settings_for(server: DevServer, **overrides: Any) -> ThycoticSettings:
     """Settings for ``server``: CA-verified admin login unless overridden."""
-    parts = urlsplit(server.url)
-    values: dict[str, Any] = {
-        "url": f"{parts.scheme}://{parts.hostname}",
-        "port": parts.port,
-        "username": server.admin.username,
-        "password": server.admin.password,
-        "ca_bundle": server.ca_cert,
-        "retries": 2,
-        "read_timeout": 5.0,
-    }
-    values.update(overrides)
-    return ThycoticSettings.model_validate({k: v for k, v in values.items() if v is not None})
+    values: dict[str, Any] = {"retries": 2, "read_timeout": 5.0, **overrides}
+    return ThycoticSettings.model_validate(server.thycotic_table(**values))
 
 
 MakeResolver = Callable[..., Resolver]

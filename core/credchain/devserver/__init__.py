@@ -9,7 +9,7 @@ from __future__ import annotations
 from .datafile import Dataset, FileValue, SecretSpec, TemplateSpec, UserSpec, load_dataset
 from .demo_data import DEMO_ASSETS, SCANNER_PASSWORD, demo_dataset, demo_password
 from .faults import FAULT_KINDS, Fault, parse_fault
-from .server import AdminCredentials, DevServer, DevServerOptions
+from .server import AdminCredentials, DevServer, DevServerOptions, thycotic_table
 
 __all__ = [
     "DEMO_ASSETS",
@@ -28,4 +28,5 @@ __all__ = [
     "demo_password",
     "load_dataset",
     "parse_fault",
+    "thycotic_table",
 ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any, NamedTuple, Self
+from urllib.parse import urlsplit
 
 from .api import Api, json_response
 from .app import BASE_PATH, App, Stats, parse_faults_body
@@ -25,9 +26,27 @@ from .tls import ServerIdentity, make_identity
 from .tokens import TokenIssuer
 from .wire import Request, Response, serve_connection
 
-__all__ = ["AdminCredentials", "DevServer", "DevServerOptions"]
+__all__ = ["AdminCredentials", "DevServer", "DevServerOptions", "thycotic_table"]
 
 DEFAULT_TOKEN_TTL = 20 * 60  # Secret Server's default "Session Timeout for Webservices"
+
+
+def thycotic_table(ready: Mapping[str, Any], **overrides: Any) -> dict[str, Any]:
+    """A ``thycotic`` entry's settings that log in to the server of ``ready`` (its ready line).
+
+    CA-verified admin login; ``overrides`` add or replace settings, and one set to ``None`` is
+    left out (``password=None, password_env="VAR"``).
+    """
+    parts = urlsplit(ready["url"])
+    table: dict[str, Any] = {
+        "url": f"{parts.scheme}://{parts.hostname}",
+        "port": parts.port,
+        "username": ready["admin"]["username"],
+        "password": ready["admin"]["password"],
+        "ca_bundle": ready["ca_cert"],
+        **overrides,
+    }
+    return {key: value for key, value in table.items() if value is not None}
 
 
 class AdminCredentials(NamedTuple):
@@ -215,6 +234,10 @@ class DevServer:
             "fingerprint_sha256": self.fingerprint_sha256,
             "admin": {"username": self.admin_username, "password": self.admin_password},
         }
+
+    def thycotic_table(self, **overrides: Any) -> dict[str, Any]:
+        """Settings of a ``thycotic`` chain entry for this server (see ``thycotic_table``)."""
+        return thycotic_table(self.ready_info(), **overrides)
 
     # -- controls (also reachable over HTTP under /_dev) ---------------------------------------
 
