@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from credchain.config import CONFIG_FILE, find_config, load_config
+from credchain.config import find_config, load_config
 from credchain.errors import ConfigError
+from credchain.home import CONFIG_FILE
 from credchain.secretstore import SecretStore
 
 WriteConfig = Callable[[dict[str, object]], Path]

@@ -22,7 +22,7 @@ from credchain.errors import (
     TokenExpired,
 )
 from credchain.hookspecs import hookimpl
-from credchain.resolver import note
+from credchain.provider import note
 from credchain.testing.distributions import write_distribution
 from credchain.testing.providers import FailingProvider, NotHereProvider, StaticProvider
 from credchain.testing.secrets import assert_no_secrets
@@ -168,7 +168,6 @@ class CountingVault:
     def __init__(self) -> None:
         self.tls_checks = 0
         self.grants = 0
-        self.expired_once = False
         self.lock = threading.Lock()
 
     @hookimpl
@@ -186,9 +185,6 @@ class CountingVault:
 
     @hookimpl
     def credchain_lookup(self, query: AssetQuery, auth: str) -> str:
-        if not self.expired_once:
-            self.expired_once = True
-            raise TokenExpired("token refused")
         note(f"searched with {auth}")
         return query.label()
 
@@ -197,28 +193,29 @@ class CountingVault:
         return SafeCredential(username=record, password=SecretStr(PLANTED), detail="secret 7")
 
 
-def test_expired_token_is_renewed_once_and_lookup_retried() -> None:
+def test_lookup_gets_the_token_authenticate_returned() -> None:
     vault = CountingVault()
     resolver = Resolver([ChainEntry("vault", vault)])
-    assert resolver.resolve(WEB).username == "web-01"
-    assert vault.grants == 2
     reason = resolver.explain(WEB).steps[0].reason
-    assert reason.startswith("secret 7") and "token-2" in reason
+    assert reason.startswith("secret 7") and "token-1" in reason
 
 
-def test_token_refused_twice_is_an_error() -> None:
-    class AlwaysExpired(CountingVault):
+def test_token_expired_is_not_retried_by_the_resolver() -> None:
+    # The provider's client renews a refused token once; its TokenExpired is final.
+    class Refusing(CountingVault):
         @hookimpl
         def credchain_lookup(self) -> str:
             raise TokenExpired("token refused")
 
+    vault = Refusing()
+    resolver = Resolver([ChainEntry("vault", vault)])
     with pytest.raises(TokenExpired):
-        Resolver([ChainEntry("vault", AlwaysExpired())]).resolve(WEB)
+        resolver.resolve(WEB)
+    assert vault.grants == 1
 
 
 def test_verify_tls_runs_once_per_entry_across_threads() -> None:
     vault = CountingVault()
-    vault.expired_once = True
     resolver = Resolver([ChainEntry("vault", vault)])
     with ThreadPoolExecutor(8) as pool:
         results = list(

@@ -22,15 +22,14 @@ from pathlib import Path
 
 from credchain.errors import SecretStoreError
 from credchain.files import atomic_write, ensure_private_dir
+from credchain.home import TOKEN_CACHE_DIR
 from credchain.secretstore import SecretStore
 from credchain.tokens import AccessToken
 
-__all__ = ["CACHE_DIR", "TokenCache", "token_identity"]
+__all__ = ["TokenCache", "token_identity"]
 
 log = logging.getLogger(__name__)
 
-#: where the token cache lives, relative to the home
-CACHE_DIR = Path("cache") / "tokens"
 _SUFFIX = ".token"
 _VERSION = 1
 
@@ -45,7 +44,7 @@ class TokenCache:
     """The home's token cache; safe to share between clients and threads of one process."""
 
     def __init__(self, home: Path, *, clock: Callable[[], float] = time.time) -> None:
-        self.directory = home / CACHE_DIR
+        self.directory = home / TOKEN_CACHE_DIR
         self._store = SecretStore(home)
         self._clock = clock
 

@@ -36,22 +36,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import platformdirs
+from pydantic import ValidationError
 
 from credchain.errors import ConfigError, SecretStoreError
+from credchain.home import CONFIG_FILE, default_home
 from credchain.secretstore import SecretStore
 
 __all__ = [
-    "CONFIG_FILE",
     "Config",
     "EntryConfig",
     "OnError",
-    "default_home",
     "find_config",
     "load_config",
+    "parse_config",
+    "settings_error",
 ]
 
-CONFIG_FILE = "credchain.toml"
 OnError = Literal["next", "stop"]
 _TOP_LEVEL = {"enabled", "chain", "providers"}
 _ENTRY_KEYS = {"type", "on_error"}
@@ -88,12 +88,20 @@ class Config:
         return self.path is not None and bool(self.path.stat().st_mode & 0o044)
 
 
-def default_home(environ: Mapping[str, str] | None = None) -> Path:
-    """``CREDCHAIN_HOME``, else the platform's user config directory."""
-    env = os.environ if environ is None else environ
-    if env.get("CREDCHAIN_HOME"):
-        return Path(env["CREDCHAIN_HOME"]).expanduser()
-    return platformdirs.user_config_path("credchain")
+def settings_error(
+    exc: ValidationError, *, key: str, path: str | None = None, kind: str | None = None
+) -> ConfigError:
+    """The first problem of a settings table's ``ValidationError``, as a ``ConfigError``.
+
+    ``key`` is where the table is (``providers.NAME``); the error names the setting below it.
+    ``kind`` (the provider type) words the message for an unknown setting.
+    """
+    error = exc.errors()[0]
+    loc = ".".join(str(part) for part in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        message = "unknown setting" + (f" for provider type {kind!r}" if kind else "")
+    return ConfigError(message, path=path, key=f"{key}.{loc}" if loc else key)
 
 
 def find_config(

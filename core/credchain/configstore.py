@@ -36,17 +36,15 @@ import tomli_w
 from credchain.config import find_config
 from credchain.errors import ConfigError
 from credchain.files import ensure_private_dir
+from credchain.home import LAST_TEST_FILE, LOCK_FILE
 
 __all__ = [
-    "LAST_TEST_FILE",
     "PAUSE_ENV",
     "ConfigStore",
     "LastTest",
     "Transaction",
 ]
 
-LAST_TEST_FILE = "last_test.json"
-LOCK_FILE = ".lock"
 PAUSE_ENV = "CREDCHAIN_TEST_PAUSE_BEFORE_COMMIT"
 _TMP_SUFFIX = ".tmp"
 

@@ -43,6 +43,9 @@ def get_password_from_thycotic(query_data):
     return {"username": username, "password": base64.b64encode(password.encode()).decode()}
 '''
 
+#: where the demo's script is written, in the demo's home
+DEMO_SCRIPT_FILE = "demo_script.py"
+
 #: assets that only later chain entries know, and one that nobody knows
 EXTRA_ASSETS = (
     AssetQuery(asset_name="kiosk-07.corp.example.com", ip_address="10.0.2.7", cmdb_id="CMDB-2007"),
@@ -80,7 +83,11 @@ def _config(server: DevServer, home: Path) -> dict[str, Any]:
                 "connection": "thycotic",
                 "domains": ["CORP", "LAB"],
             },
-            "script": {"type": "custom-script", "timeout": 10},
+            "script": {
+                "type": "custom-script",
+                "script": str(home / DEMO_SCRIPT_FILE),
+                "timeout": 10,
+            },
         },
     }
 
@@ -101,16 +108,12 @@ class DemoRun:
 @contextmanager
 def demo_run() -> Iterator[DemoRun]:
     """A dev server and a temporary home configured for the demo; both removed at the end."""
-    from credchain_custom_script import SCRIPT_NAME, script_path
-
     with (
         DevServer() as server,
         tempfile.TemporaryDirectory(prefix="credchain-demo-") as tmp,
     ):
         home = ensure_private_dir(Path(tmp) / "home")
-        script = script_path(home)
-        assert script.name == SCRIPT_NAME
-        atomic_write(script, DEMO_SCRIPT)
+        atomic_write(home / DEMO_SCRIPT_FILE, DEMO_SCRIPT)
         config_path = home / "credchain.toml"
         atomic_write(config_path, tomli_w.dumps(_config(server, home)))
         with Resolver.from_config(config_path, environ={"CREDCHAIN_HOME": str(home)}) as resolver:

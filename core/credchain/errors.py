@@ -10,11 +10,19 @@ CredchainError
 ├── QueryError                  the scanner's query is malformed (names the key)
 ├── CredentialNotFound          every step of the chain answered "not here" (carries the trace)
 ├── ProviderUnavailable         the vault cannot be reached or answered nonsense: try later
+│   └── UnexpectedAnswer        it answered, but not as the API (an HTML page, malformed JSON)
 └── ProviderError               the provider cannot do it as configured: fix something
+    ├── LoginRefused            the vault refused the configured login
+    ├── AccessDenied            the account may not read that secret
+    ├── FieldMissing            the secret has no such field, or the field is empty
+    ├── WrongEndpoint           the URL answers, but that path is not the vault's API (HTTP 404)
     ├── TLSVerificationError    the vault's certificate is not the one we trust
-    ├── TokenExpired            the vault refused the token; the resolver renews it and retries once
+    ├── TokenExpired            the vault refused even a freshly granted token
     └── ScriptError             a custom script is invalid or misbehaved
 ```
+
+Callers tell cases apart by type, never by message text: ``credchain.cli.guidance`` maps each
+type to the admin's advice, and a scanner may retry ``ProviderUnavailable`` later.
 
 Messages never contain a secret value. Errors raised while walking a chain carry the
 ``trace`` of the walk so far (see ``credchain.resolver``).
@@ -29,11 +37,14 @@ if TYPE_CHECKING:
     from credchain.trace import Trace
 
 __all__ = [
+    "AccessDenied",
     "ChainDisabled",
     "ConfigError",
     "CredchainError",
     "CredentialFormatError",
     "CredentialNotFound",
+    "FieldMissing",
+    "LoginRefused",
     "PluginLoadError",
     "ProviderError",
     "ProviderUnavailable",
@@ -42,6 +53,8 @@ __all__ = [
     "SecretStoreError",
     "TLSVerificationError",
     "TokenExpired",
+    "UnexpectedAnswer",
+    "WrongEndpoint",
 ]
 
 
@@ -115,8 +128,31 @@ class ProviderUnavailable(CredchainError):
     """The vault is down, timed out or answered something that is not the API: try later."""
 
 
+class UnexpectedAnswer(ProviderUnavailable):
+    """The vault answered, but not as its API does: an HTML page or malformed JSON.
+
+    Often a proxy's or a maintenance page (so: try later); always, when the URL is wrong.
+    """
+
+
 class ProviderError(CredchainError):
     """The provider cannot answer as configured (login refused, access denied, bad setting)."""
+
+
+class LoginRefused(ProviderError):
+    """The vault refused the configured login (username, password, domain, client credentials)."""
+
+
+class AccessDenied(ProviderError):
+    """The vault account may not read the secret (it needs View, and the secret shared)."""
+
+
+class FieldMissing(ProviderError):
+    """The secret has no field of the configured name, or that field is empty."""
+
+
+class WrongEndpoint(ProviderError):
+    """The URL answers, but the configured path is not the vault's API (HTTP 404)."""
 
 
 class TLSVerificationError(ProviderError):
@@ -131,7 +167,8 @@ class TLSVerificationError(ProviderError):
 
 
 class TokenExpired(ProviderError):
-    """The vault refused the access token; the resolver renews it once and retries the lookup."""
+    """The vault refused a freshly granted token too: the client renews a refused token once,
+    retries once, then raises this (the resolver does not retry it again)."""
 
 
 class ScriptError(ProviderError):

@@ -13,9 +13,13 @@ The resolver calls, for one chain entry::
     lookup(entry, query, auth)                 None means "not here": the chain goes on
     extract_credentials(entry, query, record)  turns what lookup found into a SafeCredential
 
-``lookup`` may raise ``TokenExpired``: the resolver then calls ``authenticate(renew=True)`` and
-``lookup`` once more. Raise ``ProviderUnavailable`` when the vault cannot answer now and
-``ProviderError`` when it never will as configured; never put a secret in a message.
+``lookup`` gets the token ``authenticate`` returned and uses it. A token the vault refuses is
+the provider's client's business: renew it once, retry once, and raise ``TokenExpired`` if the
+fresh one is refused too; the resolver never retries a lookup. Raise ``ProviderUnavailable``
+when the vault cannot answer now and ``ProviderError`` (or one of its kinds in
+``credchain.errors``) when it never will as configured; never put a secret in a message.
+
+Provider authors import all of this from ``credchain.provider``.
 """
 
 from __future__ import annotations
@@ -50,7 +54,8 @@ def credchain_authenticate(entry: str, renew: bool) -> object | None:
     """Return what ``lookup`` needs to call the vault (a token), or ``None``.
 
     Called on every walk, so return a cached token while it is fresh; share one across all
-    assets and threads. ``renew=True`` means the vault refused the last one: get a new one.
+    assets and threads. ``renew=True`` asks for a new one whatever the cache holds (``credchain
+    test`` logs in afresh with it).
     """
 
 

@@ -8,8 +8,11 @@
 - A keep-alive pool sized for the resolver's concurrency; connect and read timeouts.
 - urllib3 ``Retry`` with backoff: connection errors for any request (nothing was sent), read
   errors and 429/5xx for idempotent ones, honouring ``Retry-After``.
+- Every HTTP attempt is counted in ``attempts``, urllib3's retries included, under the
+  ``(entry, kind)`` the caller names: what a provider reports is what the vault received.
 - Failures become credchain errors: ``TLSVerificationError`` (with the expected and presented
-  fingerprints), ``ProviderUnavailable`` (unreachable, timed out, 5xx, HTML or malformed JSON).
+  fingerprints), ``ProviderUnavailable`` (unreachable, timed out, 5xx), ``UnexpectedAnswer``
+  (HTML or malformed JSON).
   Messages carry at most a short excerpt of an HTML page, never of a JSON body, which may hold
   secrets.
 """
@@ -19,9 +22,12 @@ from __future__ import annotations
 import json
 import re
 import ssl
-from collections.abc import Mapping
+import threading
+from collections import Counter
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import requests
@@ -29,10 +35,15 @@ import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from credchain.errors import ConfigError, ProviderUnavailable, TLSVerificationError
+from credchain.errors import (
+    ConfigError,
+    ProviderUnavailable,
+    TLSVerificationError,
+    UnexpectedAnswer,
+)
 from credchain.tls import TLSPolicy, fetch_certificate, format_fingerprint
 
-__all__ = ["HttpSettings", "VaultHttp", "json_body"]
+__all__ = ["AttemptKey", "Attempts", "HttpSettings", "VaultHttp", "json_body"]
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 _MISMATCH = re.compile(r'Expected "?([0-9a-fA-F:]+)"?, got "?([0-9a-fA-F:]+)"?')
@@ -48,6 +59,51 @@ class HttpSettings:
     retries: int = 3
     backoff: float = 0.2
     allow_http: bool = False
+
+
+#: who an attempt is counted for: (chain entry, kind of request such as "search" or "token")
+AttemptKey = tuple[str, str]
+_counting: ContextVar[AttemptKey | None] = ContextVar("credchain_http_counting", default=None)
+
+
+class Attempts:
+    """HTTP attempts sent, by ``(entry, kind)``; thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[AttemptKey] = Counter()
+
+    def add(self, key: AttemptKey) -> None:
+        with self._lock:
+            self._counts[key] += 1
+
+    def by_kind(self, entry: str | None = None) -> dict[str, int]:
+        """Attempts by kind, for one entry or (``None``) for all."""
+        totals: Counter[str] = Counter()
+        with self._lock:
+            for (who, kind), count in self._counts.items():
+                if entry is None or who == entry:
+                    totals[kind] += count
+        return dict(totals)
+
+
+class _CountingRetry(Retry):
+    """urllib3's ``Retry`` that reports each attempt it is about to make again."""
+
+    def __init__(self, *args: Any, on_retry: Callable[[], None] | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.on_retry = on_retry
+
+    def new(self, **kw: Any) -> Self:
+        retry = super().new(**kw)
+        retry.on_retry = self.on_retry
+        return retry
+
+    def increment(self, *args: Any, **kw: Any) -> Self:
+        retry = super().increment(*args, **kw)  # raises when no attempt is left
+        if self.on_retry is not None:
+            self.on_retry()
+        return retry
 
 
 class _PinningAdapter(HTTPAdapter):
@@ -79,11 +135,18 @@ class VaultHttp:
         self.host = parts.hostname
         self.port = parts.port or (443 if parts.scheme == "https" else 80)
         self.tls = tls
+        #: every HTTP attempt sent, retries included (see ``request``'s ``count_as``)
+        self.attempts = Attempts()
         self.session = self._session()
+
+    def _count_retry(self) -> None:
+        key = _counting.get()
+        if key is not None:
+            self.attempts.add(key)
 
     def _session(self) -> requests.Session:
         s = self.settings
-        retry = Retry(
+        retry = _CountingRetry(
             total=s.retries,
             connect=s.retries,
             read=s.retries,
@@ -93,6 +156,7 @@ class VaultHttp:
             status_forcelist=_RETRY_STATUSES,
             respect_retry_after_header=True,
             raise_on_status=False,
+            on_retry=self._count_retry,
         )
         session = requests.Session()
         session.trust_env = False  # proxies and REQUESTS_CA_BUNDLE must not override the policy
@@ -122,8 +186,14 @@ class VaultHttp:
         data: Mapping[str, str] | None = None,
         json_body: object = None,
         headers: Mapping[str, str] | None = None,
+        count_as: AttemptKey = ("", "other"),
     ) -> requests.Response:
-        """Send one request; connection, TLS and 5xx failures raise credchain errors."""
+        """Send one request; connection, TLS and 5xx failures raise credchain errors.
+
+        Each attempt, urllib3's retries included, is counted in ``attempts`` under ``count_as``.
+        """
+        self.attempts.add(count_as)
+        counting = _counting.set(count_as)
         try:
             response = self.session.request(
                 method,
@@ -155,6 +225,8 @@ class VaultHttp:
                     f"{self.origin} did not answer within {self.settings.read_timeout:g} s"
                 ) from None
             raise ProviderUnavailable(f"cannot reach {self.origin}: {_reason(exc)}") from None
+        finally:
+            _counting.reset(counting)
         if response.status_code >= 500 or response.status_code == 429:
             retry_after = response.headers.get("Retry-After")
             raise ProviderUnavailable(
@@ -203,11 +275,11 @@ def json_body(response: requests.Response, what: str) -> Any:
     except (json.JSONDecodeError, requests.exceptions.JSONDecodeError, UnicodeDecodeError):
         pass
     if "html" in content_type.lower() or response.text.lstrip()[:1] == "<":
-        raise ProviderUnavailable(
+        raise UnexpectedAnswer(
             f"{what}: expected JSON, got an HTML page (HTTP {response.status_code}): "
             f"{_html_excerpt(response.text)!r}"
         )
-    raise ProviderUnavailable(
+    raise UnexpectedAnswer(
         f"{what}: malformed JSON (HTTP {response.status_code}, {len(response.content)} bytes)"
     )
 

@@ -17,8 +17,8 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from stevedore import NamedExtensionManager
 from stevedore.extension import ExtensionManager
 
-from credchain.config import EntryConfig
-from credchain.errors import ConfigError, PluginLoadError
+from credchain.config import EntryConfig, settings_error
+from credchain.errors import PluginLoadError
 from credchain.provider import ProviderContext
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "LoadedProviders",
     "ProviderInfo",
     "build_provider",
+    "installed_provider_classes",
     "installed_providers",
     "load_provider_classes",
 ]
@@ -121,6 +122,15 @@ def installed_providers() -> list[ProviderInfo]:
     return sorted(infos, key=lambda info: info.name)
 
 
+def installed_provider_classes() -> dict[str, type]:
+    """Every installed provider class that loads, by entry-point name (broken ones left out)."""
+    _forget_scanned_entry_points()
+    manager: ExtensionManager[Any] = ExtensionManager(
+        GROUP, invoke_on_load=False, on_load_failure_callback=lambda *_: None
+    )
+    return {ext.name: ext.plugin for ext in manager}
+
+
 def load_provider_classes(types: Sequence[str], *, tolerant: bool = False) -> LoadedProviders:
     """Load the provider classes named in ``types``, in that order.
 
@@ -184,13 +194,9 @@ def build_provider(
     try:
         settings = settings_model.model_validate(dict(entry.settings))
     except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = ".".join(str(part) for part in error["loc"])
-        key = f"providers.{entry.name}" + (f".{loc}" if loc else "")
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = f"unknown setting for provider type {entry.type!r}"
-        raise ConfigError(message, path=config_path, key=key) from None
+        raise settings_error(
+            exc, key=f"providers.{entry.name}", path=config_path, kind=entry.type
+        ) from None
     shared = context.config is not None and context.config.file_is_shared
     plain_fields = {key.split(".", 1)[0] for key in entry.plain_keys}
     for name in sorted(_secret_fields(settings_model) & plain_fields):

@@ -1,10 +1,28 @@
-"""What a provider is, for plugin authors.
+"""The front door for provider authors: what a provider needs, in one import.
 
 A provider is a class registered under the entry-point group ``credchain.providers``. credchain
 builds one instance per chain entry: ``ProviderClass(settings, context)``, where ``settings`` is
-the entry's table validated by ``ProviderClass.Settings`` (a pydantic model; type secret
-settings as ``SecretStr``). The instance implements the hooks of ``credchain.hookspecs`` with
-``@hookimpl``. Subclassing ``Provider`` is a convenience, not a requirement.
+the entry's table validated by ``ProviderClass.Settings`` (a ``ProviderSettings`` model; type
+secret settings as ``SecretStr``) and ``context`` is a ``ProviderContext``. The instance
+implements the hooks of ``credchain.hookspecs`` with ``@hookimpl``; ``note()`` adds to the trace.
+Subclassing ``Provider`` is a convenience, not a requirement.
+
+A provider may also implement these optional protocols; credchain's commands ask for them by
+``isinstance``, so a third-party provider gets what the first-party ones get:
+
+=================  ==========================================  ====================================
+protocol           method                                      asked by
+=================  ==========================================  ====================================
+``Describes``      ``describe(table, home)`` (classmethod)     ``status``: where the entry points
+``StandsAlone``    ``standalone(home)`` (classmethod)          ``enable`` with an empty chain
+``Checks``         ``check()``                                 ``test``: log in, load, for real
+``Locates``        ``where(query)``                            ``test``, ``add``: advice on errors
+``ListsCandidates`` ``candidates(query)``                      ``test ENTRY``: what would be tried
+``CountsRequests`` ``vault_requests()``                        scan summaries, ``demo``
+=================  ==========================================  ====================================
+
+A provider distribution may add ``credchain`` sub-commands too: click commands registered under
+the entry-point group ``credchain.commands`` (see docs/plugin-authors.md).
 """
 
 from __future__ import annotations
@@ -14,14 +32,61 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
+
+from credchain.config import settings_error
+from credchain.errors import (
+    AccessDenied,
+    ConfigError,
+    FieldMissing,
+    LoginRefused,
+    ProviderError,
+    ProviderUnavailable,
+    TLSVerificationError,
+    TokenExpired,
+    UnexpectedAnswer,
+    WrongEndpoint,
+)
+from credchain.hookspecs import hookimpl
+from credchain.models import AssetQuery, SafeCredential
+from credchain.tls import TLSPolicy
+from credchain.trace import note
 
 if TYPE_CHECKING:
     from credchain.config import Config
 
-__all__ = ["Candidate", "Provider", "ProviderContext", "ProviderSettings"]
+__all__ = [
+    "AccessDenied",
+    "AssetQuery",
+    "Candidate",
+    "Checks",
+    "ConfigError",
+    "CountsRequests",
+    "Describes",
+    "FieldMissing",
+    "ListsCandidates",
+    "Locates",
+    "LoginRefused",
+    "Provider",
+    "ProviderContext",
+    "ProviderError",
+    "ProviderSettings",
+    "ProviderUnavailable",
+    "SafeCredential",
+    "Standalone",
+    "StandsAlone",
+    "TLSPolicy",
+    "TLSVerificationError",
+    "TokenExpired",
+    "UnexpectedAnswer",
+    "Where",
+    "WrongEndpoint",
+    "hookimpl",
+    "note",
+    "settings_error",
+]
 
 
 class ProviderSettings(BaseModel):
@@ -36,27 +101,95 @@ class ProviderContext:
 
     #: the chain entry's name (``[providers.NAME]``)
     entry: str
-    #: the credchain home: secret key, caches, custom scripts
+    #: the credchain home: secret key, caches, custom scripts (``credchain.home``)
     home: Path
     #: the whole configuration, for providers that reuse another entry's settings
-    config: Config | None = None
-    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    config: Config | None = field(default=None, repr=False)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
     #: wall-clock time; tests inject a fake one to expire tokens without sleeping
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = field(default=time.time, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A credential a provider would try for an asset, as ``credchain test`` lists it: no secret.
-
-    Providers that can list candidates without reading passwords define
-    ``candidates(query) -> list[Candidate]``, in the order they would try them.
-    """
+    """A credential a provider would try for an asset, as ``credchain test`` lists it: no secret."""
 
     rule: str
     secret_id: int | str | None
     secret_name: str
     username: str
+
+
+@dataclass(frozen=True)
+class Where:
+    """What advice about an entry's error can point at; every part optional."""
+
+    url: str | None = None
+    port: int | None = None
+    mapping_file: Path | None = None
+    #: the search that found nothing, e.g. ``Secret Name = 'web-01'``
+    search: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Standalone:
+    """Whether a provider type can be the whole chain with no settings, and what it would use."""
+
+    ready: bool
+    #: what it uses when ready ("the custom script /x.py"); else what the admin should do
+    description: str
+
+
+@runtime_checkable
+class Describes(Protocol):
+    """A provider class that says, from an entry's raw table, where the entry points."""
+
+    @classmethod
+    def describe(cls, table: Mapping[str, Any], home: Path) -> str:
+        """A short text for ``status`` ("https://vault:443", a script's path); no secret."""
+        ...
+
+
+@runtime_checkable
+class StandsAlone(Protocol):
+    """A provider class that can serve with no settings at all (SAFE: the custom script alone)."""
+
+    @classmethod
+    def standalone(cls, home: Path) -> Standalone:
+        """Whether it is ready to be the whole chain in ``home``."""
+        ...
+
+
+@runtime_checkable
+class Checks(Protocol):
+    """A provider that can check itself for real: log in, load its script."""
+
+    def check(self) -> str:
+        """What passed, in a line; raise the ``CredchainError`` of what did not."""
+        ...
+
+
+@runtime_checkable
+class Locates(Protocol):
+    """A provider that tells advice where to point (URL, port, mapping file, the search)."""
+
+    def where(self, query: AssetQuery | None) -> Where: ...
+
+
+@runtime_checkable
+class ListsCandidates(Protocol):
+    """A provider that lists what it would try for an asset, in order, reading no password."""
+
+    def candidates(self, query: AssetQuery) -> list[Candidate]: ...
+
+
+@runtime_checkable
+class CountsRequests(Protocol):
+    """A provider that counts the requests it sent to its vault."""
+
+    def vault_requests(self) -> Mapping[str, int]:
+        """HTTP attempts sent for this entry (retries and token grants included), by kind."""
+        ...
 
 
 S = TypeVar("S", bound=ProviderSettings)

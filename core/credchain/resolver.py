@@ -19,8 +19,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 import pluggy
@@ -36,29 +34,17 @@ from credchain.errors import (
     ProviderError,
     ProviderUnavailable,
     QueryError,
-    TokenExpired,
 )
 from credchain.models import AssetQuery, SafeCredential
 from credchain.plugins import build_provider, load_provider_classes
 from credchain.provider import ProviderContext
 from credchain.scan import Resolution, Scan
 from credchain.tls import TLSPolicy
-from credchain.trace import Outcome, Trace, TraceStep
+from credchain.trace import Outcome, Trace, TraceStep, collect_notes
 
-__all__ = ["ChainEntry", "Resolver", "note"]
+__all__ = ["ChainEntry", "Resolver", "close_providers"]
 
 log = logging.getLogger(__name__)
-_notes: ContextVar[list[str] | None] = ContextVar("credchain_notes", default=None)
-
-
-def note(text: str) -> None:
-    """Add a line to the current chain step's trace reason (say which keys or rule, no secret).
-
-    Providers call it from their hooks; outside a walk it does nothing.
-    """
-    notes = _notes.get()
-    if notes is not None:
-        notes.append(text)
 
 
 @dataclass(frozen=True)
@@ -99,12 +85,7 @@ class _Step:
                     self.tls = self.verify_tls(entry=name)
                     self._tls_lock = None
         auth = self.authenticate(entry=name, renew=False)
-        try:
-            record = self.lookup(entry=name, query=query, auth=auth)
-        except TokenExpired:
-            note("the vault refused the token; renewed it and retried once")
-            auth = self.authenticate(entry=name, renew=True)
-            record = self.lookup(entry=name, query=query, auth=auth)
+        record = self.lookup(entry=name, query=query, auth=auth)
         if record is None:
             return None
         credential = self.extract(entry=name, query=query, record=record)
@@ -226,7 +207,9 @@ class Resolver:
         """
         if not self.enabled:
             raise ChainDisabled("credchain is disabled (run 'credchain enable')")
-        scan = Scan(self, concurrency=concurrency, cache_ttl=cache_ttl, negative_ttl=negative_ttl)
+        scan = Scan(
+            self.resolve, concurrency=concurrency, cache_ttl=cache_ttl, negative_ttl=negative_ttl
+        )
         return scan.run(queries, progress)
 
     def explain(self, query: AssetQuery | Mapping[str, object]) -> Trace:
@@ -235,10 +218,7 @@ class Resolver:
 
     def close(self) -> None:
         """Close every provider that has a ``close`` method."""
-        for step in self._steps:
-            close = getattr(step.entry.provider, "close", None)
-            if callable(close):
-                close()
+        close_providers(self.chain)
 
     def __enter__(self) -> Resolver:
         return self
@@ -260,7 +240,7 @@ class Resolver:
         for step in self._steps:
             entry = step.entry
             started = self._clock()
-            with _collect_notes() as notes:
+            with collect_notes() as notes:
                 outcome: Outcome
                 failure: CredchainError | None = None
                 credential: SafeCredential | None = None
@@ -303,14 +283,12 @@ class Resolver:
         return None, trace, first_failure
 
 
-@contextmanager
-def _collect_notes() -> Iterator[list[str]]:
-    notes: list[str] = []
-    token = _notes.set(notes)
-    try:
-        yield notes
-    finally:
-        _notes.reset(token)
+def close_providers(entries: Iterable[ChainEntry]) -> None:
+    """Call ``close()`` on each entry's provider that has one (``Provider`` does)."""
+    for entry in entries:
+        close = getattr(entry.provider, "close", None)
+        if callable(close):
+            close()
 
 
 def _prefixed(error: CredchainError, entry: str) -> CredchainError:

@@ -19,14 +19,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from credchain.errors import CredchainError, CredentialNotFound, QueryError
 from credchain.models import AssetQuery, SafeCredential
 from credchain.trace import Outcome, Trace
-
-if TYPE_CHECKING:
-    from credchain.resolver import Resolver
 
 __all__ = ["Resolution", "Scan"]
 
@@ -82,11 +78,14 @@ class _Flight:
 
 
 class Scan:
-    """Concurrent, single-flight, cached resolution of many queries through one resolver."""
+    """Concurrent, single-flight, cached resolution of many queries through ``resolve``.
+
+    ``resolve`` is one walk (``Resolver.resolve``): a credential, or a ``CredchainError``.
+    """
 
     def __init__(
         self,
-        resolver: Resolver,
+        resolve: Callable[[AssetQuery], SafeCredential],
         *,
         concurrency: int = 8,
         cache_ttl: float = 300.0,
@@ -96,7 +95,7 @@ class Scan:
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
-        self.resolver = resolver
+        self._resolve_one = resolve
         self.concurrency = concurrency
         self.cache_ttl = cache_ttl
         self.negative_ttl = negative_ttl
@@ -172,7 +171,7 @@ class Scan:
 
     def _walk(self, query: AssetQuery) -> _Answer:
         try:
-            credential = self.resolver.resolve(query)
+            credential = self._resolve_one(query)
         except CredchainError as exc:
             return None, exc, exc.trace
         return credential, None, None

@@ -12,11 +12,11 @@ from cryptography.fernet import Fernet, InvalidToken
 
 from credchain.errors import SecretStoreError
 from credchain.files import atomic_write
+from credchain.home import KEY_FILE
 
-__all__ = ["ENC_PREFIX", "KEY_FILE", "SecretStore"]
+__all__ = ["ENC_PREFIX", "SecretStore"]
 
 ENC_PREFIX = "enc:"
-KEY_FILE = "secret.key"
 
 
 class SecretStore:

@@ -4,8 +4,9 @@
 thread renews it (refresh token first, when the vault gave one) while the others wait for that
 result, so there is never more than one grant in flight. ``invalidate(token)`` is for a token
 the vault refused (401): the next ``get()`` makes a new grant, skipping the refresh token, which
-was most likely revoked with it. ``on_new_token`` is told of every token obtained (a disk cache
-stores it there); ``seed`` starts from a token obtained elsewhere.
+was most likely revoked with it. ``renew()`` makes a new grant whatever the current token is.
+``on_new_token`` is told of every token obtained (a disk cache stores it there); ``seed``
+starts from a token obtained elsewhere.
 """
 
 from __future__ import annotations
@@ -91,21 +92,31 @@ class TokenKeeper:
             if self._fresh(token):
                 assert token is not None
                 return token
-            renewed: TokenGrant | None = None
-            if token is not None and token.refresh_token and self._refresh and not self._refused:
-                try:
-                    renewed = self._refresh(token.refresh_token)
-                    self.counts["refresh"] += 1
-                except ProviderError:
-                    renewed = None  # refresh tokens work once and may lapse: log in again
-            if renewed is None:
-                renewed = self._grant()
-                self.counts["grant"] += 1
-            self._token = self._make(renewed)
-            self._refused = False
-            if self._on_new_token is not None:
-                self._on_new_token(self._token)
-            return self._token
+            return self._obtain(token)
+
+    def renew(self) -> AccessToken:
+        """A newly granted token, whatever the current one is (a login check)."""
+        with self._lock:
+            self._refused = True
+            return self._obtain(None)
+
+    def _obtain(self, token: AccessToken | None) -> AccessToken:
+        """Refresh ``token`` or make a grant; the caller holds the lock."""
+        renewed: TokenGrant | None = None
+        if token is not None and token.refresh_token and self._refresh and not self._refused:
+            try:
+                renewed = self._refresh(token.refresh_token)
+                self.counts["refresh"] += 1
+            except ProviderError:
+                renewed = None  # refresh tokens work once and may lapse: log in again
+        if renewed is None:
+            renewed = self._grant()
+            self.counts["grant"] += 1
+        self._token = self._make(renewed)
+        self._refused = False
+        if self._on_new_token is not None:
+            self._on_new_token(self._token)
+        return self._token
 
     def seed(self, token: AccessToken) -> None:
         """Start from a token obtained elsewhere (a cache); ignored once stale."""
@@ -117,9 +128,14 @@ class TokenKeeper:
     def current(self) -> AccessToken | None:
         return self._token
 
-    def invalidate(self, token: AccessToken) -> None:
-        """The vault refused ``token``: drop it, unless another thread already replaced it."""
+    def invalidate(self, token: AccessToken) -> bool:
+        """The vault refused ``token``: drop it, unless another thread already replaced it.
+
+        Returns whether it was dropped.
+        """
         with self._lock:
             if self._token is not None and self._token.value == token.value:
                 self._token = None
                 self._refused = True
+                return True
+            return False

@@ -1,15 +1,19 @@
 """The record of one chain walk: which entries were asked, what each answered and how long it took.
 
-A trace never holds a secret: reasons are written by providers for people, and providers must
+Providers add to the reason of the step they are in with ``note()``. A trace never holds a
+secret: reasons are written by providers for people, and providers must
 not put secret values in them (tests check this for the first-party providers).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-__all__ = ["Outcome", "Trace", "TraceStep"]
+__all__ = ["Outcome", "Trace", "TraceStep", "collect_notes", "note"]
 
 #: what one chain entry answered
 Outcome = Literal["found", "not_found", "unavailable", "error", "skipped"]
@@ -55,3 +59,27 @@ class Trace:
             f"{step.entry} ({step.type}): {step.outcome}: {step.reason}" for step in self.steps
         ]
         return "; ".join(lines) or "no chain entries"
+
+
+_notes: ContextVar[list[str] | None] = ContextVar("credchain_notes", default=None)
+
+
+def note(text: str) -> None:
+    """Add a line to the current chain step's trace reason (say which keys or rule, no secret).
+
+    Providers call it from their hooks; outside a walk it does nothing.
+    """
+    notes = _notes.get()
+    if notes is not None:
+        notes.append(text)
+
+
+@contextmanager
+def collect_notes() -> Iterator[list[str]]:
+    """Collect the ``note()`` calls made in the block (one chain step)."""
+    notes: list[str] = []
+    token = _notes.set(notes)
+    try:
+        yield notes
+    finally:
+        _notes.reset(token)

@@ -2,14 +2,16 @@
 
 A script with its own selection rules needs only those rules::
 
-    from credchain_custom_script.api import NotFound, safe_dict, search_asset, thycotic_client
+    from credchain_custom_script.api import NotFound, read_credential, search_asset
 
     def get_password_from_thycotic(query_data):
         for secret in search_asset(query_data):          # the configured mapping's search
             if secret.template == "Scan Accounts":
-                record = thycotic_client().get_secret(secret.id)
-                return safe_dict(record.value("username"), record.value("password"))
+                return read_credential(secret)           # the mapped fields, as a SAFE dict
         raise NotFound
+
+``read_credential`` reads a secret the way the Thycotic provider does: the values the search
+returned, else one ``GET secrets/{id}`` (with the configured ``comment`` when one is required).
 
 The Thycotic entry used is ``name`` if given, else the first entry of type ``thycotic`` in the
 chain, else the first ``[providers.*]`` table of that type (configured with ``credchain add`` but
@@ -32,7 +34,6 @@ from credchain_custom_script.notfound import NotFound
 from credchain_thycotic import SecretServerClient, ThycoticProvider, ThycoticSettings
 from credchain_thycotic.client import SecretRecord, SecretSummary
 from credchain_thycotic.mapping import Mapping
-from credchain_thycotic.settings import SECRET_NAME
 
 __all__ = [
     "Mapping",
@@ -41,6 +42,7 @@ __all__ = [
     "SecretSummary",
     "default_lookup",
     "mapping",
+    "read_credential",
     "safe_dict",
     "search_asset",
     "thycotic_client",
@@ -107,16 +109,23 @@ def search_asset(
     An empty list when ``query_data`` has no value for the mapping's SAFE field.
     """
     provider = _provider(name)
-    field_map = provider.mapping
-    text = query_data.get(field_map.safe_field)
-    if not text:
+    if not query_data.get(provider.mapping.safe_field):
         return []
-    return thycotic_client(name).search(
-        text,
-        search_field=None if field_map.thycotic_field == SECRET_NAME else field_map.thycotic_field,
-        exact=provider.settings.exact_match,
-        extended_fields=field_map.fields,
-        take=take,
+    return provider.search(_query(query_data), take=take)
+
+
+def read_credential(secret: SecretSummary, *, name: str | None = None) -> dict[str, str]:
+    """The SAFE dict of ``secret`` (from ``search_asset``), read by the configured mapping.
+
+    Raises ``NotFound`` when the secret has no username or password value.
+    """
+    values = _provider(name).read(secret)
+    return safe_dict(values.username, values.password, values.privilege_password)
+
+
+def _query(query_data: AnyMapping[str, str | None]) -> AssetQuery:
+    return AssetQuery.from_query_data(
+        {key: query_data.get(key) for key in ("asset_name", "ip_address", "cmdb_id")}
     )
 
 
@@ -128,11 +137,7 @@ def default_lookup(
     Lets a script apply its own rules first and fall back to the standard lookup.
     """
     provider = _provider(name)
-    query = AssetQuery.from_query_data(
-        {key: query_data.get(key) for key in ("asset_name", "ip_address", "cmdb_id")}
-    )
-    provider.credchain_authenticate()
-    record = provider.credchain_lookup(query)
+    record = provider.credchain_lookup(_query(query_data), provider.credchain_authenticate())
     if record is None:
         return None
     return provider.credchain_extract_credentials(record).to_safe_dict()

@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from credchain.errors import ScriptError
+from credchain.home import CUSTOM_DIR
 from credchain.models import AssetQuery, SafeCredential
 from credchain_custom_script.output import credential_from_reply, invalid_script
 from credchain_custom_script.pool import WorkerPool
 from credchain_custom_script.worker import ENTRY_POINT
 
 __all__ = [
-    "CUSTOM_DIR",
     "SCRIPT_NAME",
     "ScriptCheck",
     "check_script",
@@ -31,8 +31,6 @@ __all__ = [
     "try_script",
 ]
 
-#: the custom scripts directory in the credchain home, as in SAFE's site coordinator
-CUSTOM_DIR = Path("integrations", "custom", "thycotic")
 #: the default script file name (SAFE's own name is lost; see docs/custom-script.md)
 SCRIPT_NAME = "thycotic_script.py"
 

@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from pydantic import Field
 
 from credchain.errors import ScriptError
-from credchain.hookspecs import hookimpl
-from credchain.models import AssetQuery, SafeCredential
-from credchain.provider import Provider, ProviderContext, ProviderSettings
-from credchain.resolver import note
-from credchain_custom_script.checks import file_problem, script_path
+from credchain.provider import (
+    AssetQuery,
+    Provider,
+    ProviderContext,
+    ProviderSettings,
+    SafeCredential,
+    Standalone,
+    hookimpl,
+    note,
+)
+from credchain_custom_script.checks import check_script, file_problem, script_path
 from credchain_custom_script.output import credential_from_reply, invalid_script
 from credchain_custom_script.pool import WorkerPool
 
@@ -29,9 +37,26 @@ class CustomScriptSettings(ProviderSettings):
 
 
 class CustomScriptProvider(Provider[CustomScriptSettings]):
-    """The admin's own script: get_password_from_thycotic(query_data), in worker processes."""
+    """The admin's own script: get_password_from_thycotic(query_data), in worker processes.
+
+    Implements ``Describes``, ``StandsAlone`` and ``Checks`` (``credchain.provider``).
+    """
 
     Settings = CustomScriptSettings
+
+    @classmethod
+    def describe(cls, table: Mapping[str, Any], home: Path) -> str:
+        """The script an entry's raw table runs, for ``credchain status``."""
+        setting = table.get("script")
+        return str(script_path(home, setting if isinstance(setting, str) else None))
+
+    @classmethod
+    def standalone(cls, home: Path) -> Standalone:
+        """SAFE's rule: with no Thycotic configuration, the custom script alone, if it is there."""
+        script = script_path(home)
+        if script.is_file():
+            return Standalone(True, f"the custom script {script}")
+        return Standalone(False, f"place your custom script at {script}")
 
     def __init__(self, settings: CustomScriptSettings, context: ProviderContext) -> None:
         super().__init__(settings, context)
@@ -51,6 +76,14 @@ class CustomScriptProvider(Provider[CustomScriptSettings]):
         if config is not None and config.path is not None:
             environ["CREDCHAIN_CONFIG"] = os.fspath(config.path)
         return environ
+
+    def check(self) -> str:
+        """Check the script as ``resolve`` would run it: file, owner, mode, load, entry point."""
+        result = check_script(
+            self.script, timeout=self.settings.timeout, environ=self._worker_environ()
+        )
+        result.raise_for_problem()
+        return f"the script {self.script} is valid (entry point at line {result.entry_point_line})"
 
     @property
     def worker_pids(self) -> list[int]:

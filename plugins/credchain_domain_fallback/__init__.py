@@ -20,38 +20,47 @@ the ``connection`` entry's (a Thycotic chain entry), its token cached in the hom
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping as AnyMapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
-from credchain.errors import ConfigError, ProviderError
-from credchain.hookspecs import hookimpl
-from credchain.models import AssetQuery, SafeCredential
-from credchain.provider import Candidate, ProviderContext
-from credchain.resolver import note
+from credchain.provider import (
+    AssetQuery,
+    Candidate,
+    ConfigError,
+    ProviderContext,
+    SafeCredential,
+    hookimpl,
+    note,
+    settings_error,
+)
+from credchain.tokens import AccessToken
 from credchain_domain_fallback.rules import Finder, Match, field_value
 from credchain_domain_fallback.settings import DomainFallbackSettings
 from credchain_thycotic.base import SecretServerProvider, secret_credential
+from credchain_thycotic.client import SecretValues
 from credchain_thycotic.settings import ThycoticSettings
 
 __all__ = ["DomainFallbackProvider", "DomainFallbackSettings", "DomainMatch", "connection_settings"]
 
 
-@dataclass(frozen=True, slots=True)
 class DomainMatch:
-    """The secret chosen for an asset, with its credential; ``repr`` hides the values."""
+    """The secret chosen for an asset, by which rule and key, with its values (hidden)."""
 
-    rule: str
-    key: str
-    id: int
-    name: str
-    username: str
-    password: str | None = field(repr=False)
-    privilege_password: str | None = field(repr=False)
+    __slots__ = ("key", "rule", "values")
+
+    def __init__(self, rule: str, key: str, values: SecretValues) -> None:
+        self.rule, self.key, self.values = rule, key, values
 
     @property
     def detail(self) -> str:
-        return f"rule {self.rule} ({self.key}): secret {self.id} '{self.name}'"
+        return f"rule {self.rule} ({self.key}): secret {self.values.id} '{self.values.name}'"
+
+    def __repr__(self) -> str:
+        return f"DomainMatch({self.detail})"
 
 
 def connection_settings(
@@ -75,11 +84,9 @@ def connection_settings(
     try:
         return ThycoticSettings.model_validate(dict(entry.settings))
     except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = ".".join(str(part) for part in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
+        problem = settings_error(exc, key=f"providers.{name}")
         raise ConfigError(
-            f"the connection [providers.{name}] is invalid: {loc}: {message}", path=where, key=key
+            f"the connection [providers.{name}] is invalid: {problem}", path=where, key=key
         ) from None
 
 
@@ -89,15 +96,23 @@ class DomainFallbackProvider(SecretServerProvider[DomainFallbackSettings]):
     Settings = DomainFallbackSettings
 
     def __init__(self, settings: DomainFallbackSettings, context: ProviderContext) -> None:
-        self.connection = connection_settings(settings, context)
-        super().__init__(settings, context, self.connection)
+        super().__init__(settings, context, connection_settings(settings, context))
         self.finder = Finder(settings, self.client)
+
+    @classmethod
+    def describe(cls, table: AnyMapping[str, Any], home: Path) -> str:
+        """The connection and domains of an entry's raw table, for ``credchain status``."""
+        domains = table.get("domains")
+        shown = ", ".join(domains) if isinstance(domains, list) else str(domains or "none")
+        return f"via [providers.{table.get('connection', '?')}], domains {shown}"
 
     # -- hooks (verify_tls and authenticate come from SecretServerProvider) --------------------
 
     @hookimpl
-    def credchain_lookup(self, query: AssetQuery) -> DomainMatch | None:
-        found = self.finder.find(query, with_passwords=True, first_only=True)
+    def credchain_lookup(
+        self, query: AssetQuery, auth: AccessToken | None = None
+    ) -> DomainMatch | None:
+        found = self.finder.find(query, with_passwords=True, first_only=True, token=auth)
         if not found:
             return None
         match = found[0]
@@ -106,13 +121,9 @@ class DomainFallbackProvider(SecretServerProvider[DomainFallbackSettings]):
 
     @hookimpl
     def credchain_extract_credentials(self, record: DomainMatch) -> SafeCredential:
+        s = self.settings
         return secret_credential(
-            f"secret {record.id} {record.name!r}",
-            username=record.username,
-            password=record.password,
-            privilege_password=record.privilege_password,
-            fields=(self.settings.username_field, self.settings.password_field),
-            detail=record.detail,
+            record.values, fields=(s.username_field, s.password_field), detail=record.detail
         )
 
     # -- test settings ---------------------------------------------------------------------------
@@ -144,55 +155,15 @@ class DomainFallbackProvider(SecretServerProvider[DomainFallbackSettings]):
     # -- reading -----------------------------------------------------------------------------------
 
     def _read(self, match: Match) -> DomainMatch:
-        summary = match.summary
-        names = self.settings.credential_fields
-        values = [field_value(summary, name) for name in names]
-        texts: list[str | None] = [value if present else None for present, value in values]
-        # Restricted secrets keep their passwords out of search results: read them properly.
-        # A missing privilege field is no reason: most templates have none.
-        if summary.requires_comment or not (values[0][0] and values[1][0]) or not texts[1]:
-            texts = self._get(match, names)
-        username = texts[0]
-        if not username:
-            raise ProviderError(
-                f"secret {summary.id} {summary.name!r} has no value in its "
-                f"{self.settings.username_field!r} field"
-            )
-        privilege = texts[2] if len(texts) == 3 else None
-        return DomainMatch(
-            match.rule,
-            match.key,
-            summary.id,
-            summary.name,
-            self._login_name(match, username),
-            texts[1],
-            privilege,
+        values = self.client.read_credential(
+            match.summary,
+            self.settings.credential_fields,
+            comment=self.connection.comment,
+            comment_setting=f"providers.{self.settings.connection}.comment",
         )
-
-    def _get(self, match: Match, names: list[str]) -> list[str | None]:
-        summary = match.summary
-        comment = self.connection.comment
-        if summary.requires_comment and not comment:
-            raise ProviderError(
-                f"secret {summary.id} {summary.name!r} requires a comment when viewed: set "
-                f"providers.{self.settings.connection}.comment"
-            )
-        record = self.client.get_secret(
-            summary.id, comment=comment if summary.requires_comment else None
-        )
-        values: list[str | None] = []
-        for index, name in enumerate(names):
-            try:
-                values.append(record.value(name))
-            except KeyError:
-                if index == 2:  # the optional privilege password
-                    values.append(None)
-                    continue
-                raise ProviderError(
-                    f"secret {summary.id} {summary.name!r} (template {record.template!r}) has "
-                    f"no field {name!r}; its fields are {', '.join(record.field_names())}"
-                ) from None
-        return values
+        if values.username:
+            values = replace(values, username=self._login_name(match, values.username))
+        return DomainMatch(match.rule, match.key, values)
 
     def _login_name(self, match: Match, username: str) -> str:
         """``DOMAIN\\user`` for a domain account (``qualify_username``), else as stored."""

@@ -12,17 +12,21 @@ FQDN among ``asset_name`` and ``ip_address``; ``default_domain``; else none. A d
 a DNS name (it has a dot) becomes a domain name through ``domain_map`` (the longest mapped
 suffix that equals it or that it ends with), else its first label upper-cased:
 ``corp.example.com`` -> ``CORP``. Domain names compare upper-cased (NetBIOS names ignore case).
+
+A secret's domain field may hold any spelling of its domain: the NetBIOS name or a DNS name that
+stands for it. ``domain_spellings`` lists the ones worth searching for.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 __all__ = [
     "AssetDomain",
     "asset_domain",
+    "domain_spellings",
     "is_ip_address",
     "machine_keys",
     "normalize_domain",
@@ -91,12 +95,35 @@ def normalize_domain(name: str, domain_map: Mapping[str, str] | None = None) -> 
     return name.split(".", 1)[0].upper()
 
 
+def domain_spellings(
+    name: str, written: Iterable[str], domain_map: Mapping[str, str] | None = None
+) -> tuple[str, ...]:
+    """The ways a domain field may hold the domain ``name``, the name first.
+
+    ``written``: DNS names seen for it (the asset's suffix, the ``domains`` setting); with the
+    suffixes of ``domain_map``, those that stand for ``name`` are kept, duplicates (any case)
+    dropped.
+    """
+    spellings: list[str] = []
+    seen: set[str] = set()
+    for text in (name, *written, *(domain_map or {})):
+        candidate = text.strip().rstrip(".")
+        folded = candidate.casefold()
+        if not candidate or folded in seen or normalize_domain(candidate, domain_map) != name:
+            continue
+        seen.add(folded)
+        spellings.append(candidate)
+    return tuple(spellings)
+
+
 @dataclass(frozen=True, slots=True)
 class AssetDomain:
-    """The asset's domain name (or None) and where it came from, for the trace."""
+    """The asset's domain name (or None), the text it came from, and where, for the trace."""
 
     name: str | None
     source: str
+    #: the domain as written where it was found (``corp.example.com``), if anywhere
+    written: str | None = None
 
 
 def asset_domain(
@@ -109,12 +136,16 @@ def asset_domain(
 ) -> AssetDomain:
     """The asset's domain by the rules of the module docstring."""
     if hint:
-        return AssetDomain(normalize_domain(hint, domain_map), "the query's domain hint")
+        return AssetDomain(normalize_domain(hint, domain_map), "the query's domain hint", hint)
     for host in (_host(asset_name), _host(ip_address)):
         if host and "." in host:
             suffix = host.split(".", 1)[1]
             if suffix:
-                return AssetDomain(normalize_domain(suffix, domain_map), f"the suffix of {host}")
+                return AssetDomain(
+                    normalize_domain(suffix, domain_map), f"the suffix of {host}", suffix
+                )
     if default_domain:
-        return AssetDomain(normalize_domain(default_domain, domain_map), "default_domain")
+        return AssetDomain(
+            normalize_domain(default_domain, domain_map), "default_domain", default_domain
+        )
     return AssetDomain(None, "no hint, no FQDN, no default_domain")

@@ -5,7 +5,8 @@
     ``domain_field`` names the asset's domain, which must be one of ``domains``. (c) ``local``
     (with ``fallback_to_local``): a secret with no machine value and an empty ``domain_field``.
 With ``username`` every rule keeps only secrets with that username, and (b) and (c) share one
-search of ``username_field``; without it (b) searches ``domain_field`` for the domain. Several
+search of ``username_field``; without it (b) searches ``domain_field`` once for each spelling of
+the domain (``CORP``, ``corp.example.com``, a ``domain_map`` suffix). Several
 secrets qualifying under one rule and key are taken oldest first (lowest secret id).
 
 The searches ask only for the fields they need; passwords only when ``with_passwords``.
@@ -18,10 +19,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from credchain.errors import ProviderError
-from credchain.models import AssetQuery
-from credchain.resolver import note
-from credchain_domain_fallback.keys import asset_domain, machine_keys, normalize_domain
+from credchain.provider import AssetQuery, ProviderError, note
+from credchain.tokens import AccessToken
+from credchain_domain_fallback.keys import (
+    AssetDomain,
+    asset_domain,
+    domain_spellings,
+    machine_keys,
+    normalize_domain,
+)
 from credchain_domain_fallback.settings import DomainFallbackSettings
 from credchain_thycotic.client import SecretServerClient, SecretSummary
 
@@ -41,18 +47,10 @@ class Match:
     summary: SecretSummary
 
 
-def _norm(name: str) -> str:
-    # Servers answer with a field's display name; admins may write its slug (privilege-password).
-    return "".join(ch for ch in name.casefold() if ch.isalnum())
-
-
 def field_value(summary: SecretSummary, name: str) -> tuple[bool, str]:
     """``(the template has the field, its value or "")`` from a search record's extended fields."""
-    wanted = _norm(name)
-    for key, value in summary.extended.items():
-        if _norm(key) == wanted:
-            return True, value or ""
-    return False, ""
+    present, value = summary.field(name)
+    return present, value or ""
 
 
 class Finder:
@@ -64,8 +62,18 @@ class Finder:
         self._folder_id: int | None = None
         self._folder_lock = threading.Lock()
 
-    def find(self, query: AssetQuery, *, with_passwords: bool, first_only: bool) -> list[Match]:
-        """The qualifying secrets in rule order; with ``first_only`` it stops at the first."""
+    def find(
+        self,
+        query: AssetQuery,
+        *,
+        with_passwords: bool,
+        first_only: bool,
+        token: AccessToken | None = None,
+    ) -> list[Match]:
+        """The qualifying secrets in rule order; with ``first_only`` it stops at the first.
+
+        ``token`` is the one the resolver's walk holds (else the client's shared one).
+        """
         s = self.settings
         keys = machine_keys(query.asset_name, query.ip_address)
         domain = asset_domain(
@@ -79,10 +87,10 @@ class Finder:
         note(f"asset domain: {domain.name or 'unknown'} (from {domain.source})")
         fields = [s.machine_field, s.domain_field, s.username_field]
         if with_passwords:
-            fields += s.credential_fields[1:]
+            fields += [name for name in s.credential_fields.names if name not in fields]
         matches: list[Match] = []
         for key in keys:
-            found = self._search(key, s.machine_field, fields)
+            found = self._search(key, s.machine_field, fields, token=token)
             hits = [m for m in found if self._machine_matches(m, key)]
             matches += [Match("machine", key, m) for m in _oldest_first(hits)]
             if hits and first_only:
@@ -96,18 +104,14 @@ class Finder:
         if s.username and (domain_ok or s.fallback_to_local):
             accounts = [
                 m
-                for m in self._search(s.username, s.username_field, fields)
+                for m in self._search(s.username, s.username_field, fields, token=token)
                 if not field_value(m, s.machine_field)[1] and self._user_matches(m)
             ]
             if domain_ok:
                 domain_hits = [m for m in accounts if self._in_domain(m, domain.name)]
             local_hits = [m for m in accounts if field_value(m, s.domain_field) == (True, "")]
         elif domain_ok and domain.name is not None:
-            domain_hits = [
-                m
-                for m in self._search(domain.name, s.domain_field, fields)
-                if not field_value(m, s.machine_field)[1] and self._in_domain(m, domain.name)
-            ]
+            domain_hits = self._domain_accounts(domain, fields, token)
         label = f"{domain.name}\\{s.username}" if s.username else str(domain.name)
         matches += [Match("domain", label, m) for m in _oldest_first(domain_hits)]
         if domain_ok:
@@ -116,6 +120,20 @@ class Finder:
             matches += [Match("local", str(s.username), m) for m in _oldest_first(local_hits)]
             note(f"rule local: {'matched' if local_hits else 'no secret for'} {s.username}")
         return matches[:1] if first_only else matches
+
+    def _domain_accounts(
+        self, domain: AssetDomain, fields: Sequence[str], token: AccessToken | None
+    ) -> list[SecretSummary]:
+        """Secrets with no machine whose domain field holds any spelling of the domain."""
+        s = self.settings
+        assert domain.name is not None
+        written = [text for text in (domain.written, *s.domains) if text and "." in text]
+        found: dict[int, SecretSummary] = {}
+        for spelling in domain_spellings(domain.name, written, s.domain_map):
+            for m in self._search(spelling, s.domain_field, fields, token=token):
+                if not field_value(m, s.machine_field)[1] and self._in_domain(m, domain.name):
+                    found.setdefault(m.id, m)
+        return list(found.values())
 
     # -- predicates ------------------------------------------------------------------------------
 
@@ -151,7 +169,14 @@ class Finder:
 
     # -- vault -----------------------------------------------------------------------------------
 
-    def _search(self, text: str, search_field: str, fields: Sequence[str]) -> list[SecretSummary]:
+    def _search(
+        self,
+        text: str,
+        search_field: str,
+        fields: Sequence[str],
+        *,
+        token: AccessToken | None,
+    ) -> list[SecretSummary]:
         found = self.client.search(
             text,
             search_field=search_field,
@@ -159,6 +184,7 @@ class Finder:
             extended_fields=fields,
             take=TAKE,
             folder_id=self.folder_id(),
+            token=token,
         )
         if len(found) >= TAKE:
             note(f"{search_field} = {text}: {TAKE}+ secrets, only the first {TAKE} considered")
@@ -178,7 +204,7 @@ class Finder:
         url = self.client.secrets_url.rsplit("/", 1)[0] + "/folders/0"
         try:
             body = self.client.call(
-                "GET", url, params={"folderPath": path}, what=f"the folder {path!r}"
+                "GET", url, params={"folderPath": path}, what=f"the folder {path!r}", kind="folder"
             )
         except ProviderError as exc:
             raise ProviderError(

@@ -25,6 +25,7 @@ from pydantic import Field, field_validator, model_validator
 
 from credchain.provider import ProviderSettings
 from credchain_domain_fallback.keys import normalize_domain
+from credchain_thycotic.client import CredentialFields
 
 __all__ = ["DomainFallbackSettings"]
 
@@ -101,9 +102,7 @@ class DomainFallbackSettings(ProviderSettings):
         return frozenset(normalize_domain(name, self.domain_map) for name in self.domains)
 
     @property
-    def credential_fields(self) -> list[str]:
-        """The username, password and optional privilege password field names, in that order."""
-        names = [self.username_field, self.password_field]
-        if self.privilege_password_field:
-            names.append(self.privilege_password_field)
-        return names
+    def credential_fields(self) -> CredentialFields:
+        return CredentialFields(
+            self.username_field, self.password_field, self.privilege_password_field
+        )

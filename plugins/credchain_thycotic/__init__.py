@@ -10,33 +10,29 @@ encrypted in the home's token cache between runs (``token_cache = false`` turns 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping as AnyMapping
+from pathlib import Path
+from typing import Any
 
-from credchain.errors import ProviderError
-from credchain.hookspecs import hookimpl
-from credchain.models import AssetQuery, SafeCredential
-from credchain.provider import ProviderContext
-from credchain.resolver import note
+from credchain.provider import (
+    AssetQuery,
+    ProviderContext,
+    ProviderError,
+    SafeCredential,
+    Where,
+    hookimpl,
+    note,
+)
+from credchain.tokens import AccessToken
 from credchain_thycotic.base import SecretServerProvider, secret_credential
-from credchain_thycotic.client import SecretRecord, SecretServerClient, SecretSummary
+from credchain_thycotic.client import SecretServerClient, SecretSummary, SecretValues
 from credchain_thycotic.mapping import Mapping
 from credchain_thycotic.settings import SECRET_NAME, ThycoticSettings
 
-__all__ = ["SecretMatch", "SecretServerClient", "ThycoticProvider", "ThycoticSettings"]
+__all__ = ["SecretServerClient", "ThycoticProvider", "ThycoticSettings"]
 
 #: how many search results to ask for: enough to see that a match is not unique
 _TAKE = 10
-
-
-@dataclass(frozen=True, slots=True)
-class SecretMatch:
-    """The secret found for an asset and its credential fields; ``repr`` hides the values."""
-
-    id: int
-    name: str
-    username: str | None = field(repr=False)
-    password: str | None = field(repr=False)
-    privilege_password: str | None = field(repr=False)
 
 
 class ThycoticProvider(SecretServerProvider[ThycoticSettings]):
@@ -48,27 +44,66 @@ class ThycoticProvider(SecretServerProvider[ThycoticSettings]):
         super().__init__(settings, context, settings)
         self.mapping: Mapping = settings.resolved_mapping(context.home)
 
-    @hookimpl
-    def credchain_lookup(self, query: AssetQuery) -> SecretMatch | None:
+    @classmethod
+    def describe(cls, table: AnyMapping[str, Any], home: Path) -> str:
+        """The URL (and port) an entry's raw table points at, for ``credchain status``."""
+        url, port = table.get("url"), table.get("port")
+        if not isinstance(url, str):
+            return ""
+        return url + (f" (port {port})" if port else "")
+
+    def where(self, query: AssetQuery | None) -> Where:
+        mapping, settings = self.mapping, self.settings
+        value = getattr(query, mapping.safe_field) if query is not None else None
+        mapping_file = settings.mapping_file
+        return Where(
+            url=settings.url,
+            port=settings.port,
+            mapping_file=self.context.home / mapping_file if mapping_file else None,
+            search=f"{mapping.thycotic_field} = {value!r}" if value else None,
+        )
+
+    def search(
+        self, query: AssetQuery, *, token: AccessToken | None = None, take: int = _TAKE
+    ) -> list[SecretSummary]:
+        """The secrets whose mapped field holds the asset's mapped value, with their fields."""
         mapping = self.mapping
         text = getattr(query, mapping.safe_field)
         if text is None:
             note(f"the query has no {mapping.safe_field}")
-            return None
-        by_name = mapping.thycotic_field == SECRET_NAME
+            return []
         found = self.client.search(
             text,
-            search_field=None if by_name else mapping.thycotic_field,
+            search_field=None if mapping.thycotic_field == SECRET_NAME else mapping.thycotic_field,
             exact=self.settings.exact_match,
-            extended_fields=mapping.fields,
-            take=_TAKE,
+            extended_fields=mapping.credential_fields.names,
+            take=take,
+            token=token,
         )
-        searched = f"{mapping.thycotic_field} = {text!r}"
         if not found:
-            note(f"no secret with {searched}")
+            note(f"no secret with {self._searched(query)}")
+        return found
+
+    def read(self, summary: SecretSummary) -> SecretValues:
+        """The credential's values of a secret the search found (one way: ``read_credential``)."""
+        return self.client.read_credential(
+            summary,
+            self.mapping.credential_fields,
+            comment=self.settings.comment,
+            comment_setting=f"providers.{self.context.entry}.comment",
+        )
+
+    def _searched(self, query: AssetQuery) -> str:
+        return f"{self.mapping.thycotic_field} = {getattr(query, self.mapping.safe_field)!r}"
+
+    @hookimpl
+    def credchain_lookup(
+        self, query: AssetQuery, auth: AccessToken | None = None
+    ) -> SecretValues | None:
+        found = self.search(query, token=auth)
+        if not found:
             return None
-        chosen = self._choose(found, searched)
-        return self._read(chosen)
+        return self.read(self._choose(found, self._searched(query)))
 
     def _choose(self, found: list[SecretSummary], searched: str) -> SecretSummary:
         if len(found) == 1:
@@ -83,62 +118,11 @@ class ThycoticProvider(SecretServerProvider[ThycoticSettings]):
         note(f"{len(found)} secrets match {searched}; took the oldest, {chosen.id}")
         return chosen
 
-    def _read(self, summary: SecretSummary) -> SecretMatch:
-        mapping = self.mapping
-        extended = {name.casefold(): value for name, value in summary.extended.items()}
-        password = extended.get(mapping.password_field.casefold())
-        username = extended.get(mapping.username_field.casefold())
-        optional = mapping.privilege_password_field
-        privilege = extended.get(optional.casefold()) if optional else None
-        # The privilege password is optional: a template without that field simply has none,
-        # and the search leaves out fields the template does not have.
-        withheld = optional is not None and optional.casefold() in extended and privilege is None
-        if summary.requires_comment or password is None or username is None or withheld:
-            record = self._get(summary)
-            password = _field(record, mapping.password_field)
-            username = _field(record, mapping.username_field)
-            privilege = _optional_field(record, optional)
-        return SecretMatch(summary.id, summary.name, username, password, privilege)
-
-    def _get(self, summary: SecretSummary) -> SecretRecord:
-        comment = self.settings.comment
-        if summary.requires_comment and not comment:
-            raise ProviderError(
-                f"secret {summary.id} {summary.name!r} requires a comment when viewed: set "
-                f'providers.{self.context.entry}.comment (for example "credchain scan")'
-            )
-        return self.client.get_secret(
-            summary.id, comment=comment if summary.requires_comment else None
-        )
-
     @hookimpl
-    def credchain_extract_credentials(self, record: SecretMatch) -> SafeCredential:
-        secret = f"secret {record.id} {record.name!r}"
+    def credchain_extract_credentials(self, record: SecretValues) -> SafeCredential:
+        fields = self.mapping.credential_fields
         return secret_credential(
-            secret,
-            username=record.username,
-            password=record.password,
-            privilege_password=record.privilege_password,
-            fields=(self.mapping.username_field, self.mapping.password_field),
-            detail=secret,
+            record,
+            fields=(fields.username, fields.password),
+            detail=f"secret {record.id} {record.name!r}",
         )
-
-
-def _optional_field(record: SecretRecord, name: str | None) -> str | None:
-    if name is None:
-        return None
-    try:
-        return record.value(name)
-    except KeyError:
-        return None
-
-
-def _field(record: SecretRecord, name: str) -> str | None:
-    try:
-        return record.value(name)
-    except KeyError:
-        raise ProviderError(
-            f"secret {record.id} {record.name!r} (template {record.template!r}) has no field "
-            f"{name!r}; its fields are {', '.join(record.field_names())}. Field names are "
-            "case-sensitive: check the mapping (thycotic_mapping.json)"
-        ) from None

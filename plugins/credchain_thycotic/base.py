@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TypeVar
 
 from pydantic import SecretStr
 
 from credchain.cache import TokenCache
-from credchain.errors import ProviderError
-from credchain.hookspecs import hookimpl
-from credchain.models import SafeCredential
-from credchain.provider import Provider, ProviderContext, ProviderSettings
-from credchain.tls import TLSPolicy
+from credchain.provider import (
+    AssetQuery,
+    FieldMissing,
+    Provider,
+    ProviderContext,
+    ProviderSettings,
+    SafeCredential,
+    TLSPolicy,
+    Where,
+    hookimpl,
+)
 from credchain.tokens import AccessToken
-from credchain_thycotic.client import SecretServerClient
+from credchain_thycotic.client import SecretServerClient, SecretValues
 from credchain_thycotic.settings import ThycoticSettings
 
 __all__ = ["SecretServerProvider", "secret_credential"]
@@ -22,47 +29,59 @@ S = TypeVar("S", bound=ProviderSettings)
 
 
 class SecretServerProvider(Provider[S]):
-    """A provider talking to the Secret Server of ``connection`` (its own or another entry's)."""
+    """A provider talking to the Secret Server of ``connection`` (its own or another entry's).
+
+    Implements ``Checks``, ``Locates`` and ``CountsRequests`` (``credchain.provider``).
+    """
 
     def __init__(self, settings: S, context: ProviderContext, connection: ThycoticSettings) -> None:
         super().__init__(settings, context)
+        self.connection = connection
         cache = TokenCache(context.home, clock=context.clock) if connection.token_cache else None
-        self.client = SecretServerClient(connection, clock=context.clock, token_cache=cache)
+        self.client = SecretServerClient(
+            connection, entry=context.entry, clock=context.clock, token_cache=cache
+        )
 
     def close(self) -> None:
         self.client.close()
 
-    def vault_requests(self) -> int:
-        """Requests sent to the vault so far (``credchain resolve --inventory`` sums them)."""
+    def vault_requests(self) -> Mapping[str, int]:
+        """HTTP attempts sent for this entry, by kind (``credchain resolve --inventory``)."""
         return self.client.vault_requests()
+
+    def check(self) -> str:
+        """Log in afresh (whatever the token cache holds): what ``credchain test`` checks."""
+        self.credchain_authenticate(renew=True)
+        c = self.connection
+        who = c.client_id if c.grant == "client_credentials" else c.username
+        return f"logged in to {c.base_url} as {who!r} ({c.tls_policy.describe()})"
+
+    def where(self, query: AssetQuery | None) -> Where:
+        return Where(url=self.connection.url, port=self.connection.port)
 
     @hookimpl
     def credchain_verify_tls(self) -> TLSPolicy:
-        return self.client.settings.tls_policy
+        return self.connection.tls_policy
 
     @hookimpl
-    def credchain_authenticate(self) -> AccessToken:
-        return self.client.token()
+    def credchain_authenticate(self, renew: bool = False) -> AccessToken:
+        return self.client.token(renew=renew)
 
 
 def secret_credential(
-    secret: str,
-    *,
-    username: str | None,
-    password: str | None,
-    privilege_password: str | None,
-    fields: tuple[str, str],
-    detail: str,
+    values: SecretValues, *, fields: tuple[str, str], detail: str
 ) -> SafeCredential:
-    """The credential read from ``secret`` (``"secret 12 'name'"``); an empty username or
-    password field (``fields``: their names) is a ``ProviderError`` naming it."""
-    for value, name in zip((username, password), fields, strict=True):
+    """The credential in ``values``; an empty username or password field (``fields``: their
+    names) is a ``FieldMissing`` naming it."""
+    secret = f"secret {values.id} {values.name!r}"
+    for value, name in zip((values.username, values.password), fields, strict=True):
         if not value:
-            raise ProviderError(f"{secret} has no value in its {name!r} field")
-    assert username and password
+            raise FieldMissing(f"{secret} has no value in its {name!r} field")
+    assert values.username and values.password
+    privilege = values.privilege_password
     return SafeCredential(
-        username=username,
-        password=SecretStr(password),
-        privilege_password=SecretStr(privilege_password) if privilege_password else None,
+        username=values.username,
+        password=SecretStr(values.password),
+        privilege_password=SecretStr(privilege) if privilege else None,
         detail=detail,
     )

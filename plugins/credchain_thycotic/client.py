@@ -1,31 +1,74 @@
-"""A Secret Server REST API v1 client: one session, one shared token, the reads a scanner needs.
+"""A Secret Server REST API v1 client: the reads a scanner needs, for one chain entry.
 
-Other providers and custom scripts reuse it (``SecretServerClient(settings)``). Every call
-gets the shared token from a ``TokenKeeper``; a 401 or Secret Server's "expired token" message
-invalidates it, makes one new grant and retries the call once. With a ``token_cache``
-(``credchain.cache.TokenCache``) the first call starts from the account's cached token and every
-new token is stored there, so runs share one grant per token lifetime.
+``SecretServerClient(settings, entry=...)`` shares its session and token with every client of
+the same vault account in the process (``credchain_thycotic.account``), and counts what it sends
+for its own entry: ``vault_requests()`` is every HTTP attempt it caused, token grants and
+retries included.
+
+The one retry rule: a call whose token the vault refuses (401, or Secret Server's "expired
+token" message) gets one new token and is retried once; refused again, it raises
+``TokenExpired``. Nothing above retries it again.
+
+The one field rule: a field is named by its display name or its slug, in any case and with any
+punctuation (``Privilege Password``, ``privilege-password``); an exact name or slug wins over a
+looser match. ``read_credential`` is the one way to read a credential: the values the search
+returned, else ``GET secrets/{id}`` (or ``POST .../restricted`` with the comment).
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 
-from credchain.cache import TokenCache, token_identity
-from credchain.errors import ProviderError, TokenExpired
-from credchain.http import HttpSettings, VaultHttp, json_body
-from credchain.tokens import AccessToken, TokenGrant, TokenKeeper
-from credchain_thycotic.settings import ThycoticSettings
+from credchain.cache import TokenCache
+from credchain.errors import (
+    AccessDenied,
+    FieldMissing,
+    ProviderError,
+    TokenExpired,
+    UnexpectedAnswer,
+    WrongEndpoint,
+)
+from credchain.http import json_body
+from credchain.tokens import AccessToken
+from credchain_thycotic import account as accounts
 
-__all__ = ["SecretRecord", "SecretServerClient", "SecretSummary"]
+if TYPE_CHECKING:
+    from credchain_thycotic.settings import ThycoticSettings
+
+__all__ = [
+    "CredentialFields",
+    "SecretRecord",
+    "SecretServerClient",
+    "SecretSummary",
+    "SecretValues",
+    "field_key",
+]
 
 _EXPIRED = "authentication failed or expired token"
+V = TypeVar("V")
+
+
+def field_key(name: str) -> str:
+    """A field name as compared: case and punctuation dropped (``privilege-password``)."""
+    return "".join(ch for ch in name.casefold() if ch.isalnum())
+
+
+def _pick(wanted: str, fields: Iterable[tuple[tuple[str, ...], V]]) -> V:
+    """The value of the field called ``wanted`` by one of its names; ``KeyError`` if none."""
+    listed = list(fields)
+    for names, value in listed:
+        if wanted in names:
+            return value
+    key = field_key(wanted)
+    for names, value in listed:
+        if any(field_key(name) == key for name in names):
+            return value
+    raise KeyError(wanted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +81,13 @@ class SecretSummary:
     requires_comment: bool
     #: field name -> value, for the extended fields the server returned
     extended: Mapping[str, str | None] = field(default_factory=dict, repr=False)
+
+    def field(self, name: str) -> tuple[bool, str | None]:
+        """``(the search returned the field, its value)``, by the one field rule."""
+        try:
+            return True, _pick(name, (((key,), value) for key, value in self.extended.items()))
+        except KeyError:
+            return False, None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,139 +104,76 @@ class SecretRecord:
         return [name for name, _, _ in self.items]
 
     def value(self, wanted: str) -> str | None:
-        """The value of the field named ``wanted`` (its name or slug, exactly, else any case)."""
-        for name, slug, value in self.items:
-            if wanted in (name, slug):
-                return value
-        folded = wanted.casefold()
-        for name, slug, value in self.items:
-            if folded in (name.casefold(), slug.casefold()):
-                return value
-        raise KeyError(wanted)
+        """The value of the field ``wanted`` (its name or slug, by the one field rule)."""
+        return _pick(wanted, (((name, slug), value) for name, slug, value in self.items))
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialFields:
+    """Which fields of a secret hold the credential."""
+
+    username: str
+    password: str
+    privilege_password: str | None = None
+
+    @property
+    def names(self) -> list[str]:
+        """The fields to ask the search for, in SAFE's ``extendedFields`` order."""
+        names = [self.password, self.username]
+        if self.privilege_password:
+            names.append(self.privilege_password)
+        return names
+
+
+@dataclass(frozen=True, slots=True)
+class SecretValues:
+    """A credential's values as read from a secret; ``repr`` hides them."""
+
+    id: int
+    name: str
+    username: str | None = field(repr=False)
+    password: str | None = field(repr=False)
+    privilege_password: str | None = field(repr=False)
 
 
 class SecretServerClient:
-    """Reads secrets from one Secret Server as the configured account."""
+    """Reads secrets from one Secret Server as the configured account, for one chain entry."""
 
     def __init__(
         self,
         settings: ThycoticSettings,
         *,
+        entry: str = "",
         clock: Callable[[], float] = time.time,
         token_cache: TokenCache | None = None,
     ) -> None:
         self.settings = settings
-        self.http = VaultHttp(
-            settings.origin,
-            settings.tls_policy,
-            HttpSettings(
-                connect_timeout=settings.connect_timeout,
-                read_timeout=settings.read_timeout,
-                pool_size=settings.pool_size,
-                retries=settings.retries,
-                allow_http=settings.allow_http,
-            ),
-        )
-        self.token_url = settings.endpoint(settings.auth_path)
+        self.entry = entry
+        self.account = accounts.acquire(settings, clock=clock, token_cache=token_cache)
         self.secrets_url = settings.endpoint(settings.secrets_path)
-        self.token_cache = token_cache
-        account = (
-            settings.client_id if settings.grant == "client_credentials" else settings.username
-        )
-        #: the token cache key: who logs in where (no secret)
-        self.token_identity = token_identity(
-            self.token_url, settings.grant, account or "", settings.domain
-        )
-        self._cache_read = token_cache is None
-        self.tokens = TokenKeeper(
-            self._grant,
-            self._refresh,
-            margin=settings.token_margin,
-            clock=clock,
-            on_new_token=None if token_cache is None else self._store_token,
-        )
-        #: vault requests made, by kind (search, get, restricted, token)
-        self.requests: dict[str, int] = {}
-        self._requests_lock = threading.Lock()
+        self._closed = False
 
     def close(self) -> None:
-        self.http.close()
+        if not self._closed:
+            self._closed = True
+            accounts.release(self.account)
+
+    @property
+    def token_url(self) -> str:
+        return self.account.token_url
+
+    def vault_requests(self) -> dict[str, int]:
+        """HTTP attempts this entry caused, by kind (search, get, restricted, token, other)."""
+        return self.account.http.attempts.by_kind(self.entry)
 
     # -- tokens ------------------------------------------------------------------------------
 
-    def token(self) -> AccessToken:
-        """The shared access token, granted or renewed as needed."""
-        if not self._cache_read:
-            # Read lazily, so a client built after another one's grant in this process reuses it.
-            self._cache_read = True
-            assert self.token_cache is not None
-            cached = self.token_cache.get(self.token_identity)
-            if cached is not None:
-                self.tokens.seed(cached)
-        return self.tokens.get()
-
-    def _store_token(self, token: AccessToken) -> None:
-        assert self.token_cache is not None
-        self.token_cache.put(self.token_identity, token)
-
-    def _grant(self) -> TokenGrant:
-        s = self.settings
-        if s.grant == "client_credentials":
-            assert s.client_id and s.client_secret
-            form = {
-                "grant_type": "client_credentials",
-                "client_id": s.client_id,
-                "client_secret": s.client_secret.get_secret_value(),
-            }
-            who = f"client {s.client_id!r}"
-        else:
-            assert s.username and s.password
-            form = {
-                "grant_type": "password",
-                "username": s.username,
-                "password": s.password.get_secret_value(),
-            }
-            if s.domain:
-                form["domain"] = s.domain
-            who = f"user {s.username!r}" + (f" in domain {s.domain!r}" if s.domain else "")
-        return self._token_request(form, who)
-
-    def _refresh(self, refresh_token: str) -> TokenGrant:
-        form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-        return self._token_request(form, "the refresh token")
-
-    def _token_request(self, form: Mapping[str, str], who: str) -> TokenGrant:
-        self._count("token")
-        response = self.http.request("POST", self.token_url, data=form)
-        body = json_body(response, f"the token endpoint {self.token_url}")
-        if response.status_code >= 400 or not isinstance(body, dict):
-            error = body.get("error") if isinstance(body, dict) else None
-            raise ProviderError(
-                f"Secret Server refused the login for {who} (HTTP {response.status_code}"
-                + (f", {error}" if isinstance(error, str) else "")
-                + "): check the username, password and domain, or the client credentials"
-            )
-        access = body.get("access_token")
-        if not isinstance(access, str) or not access:
-            raise ProviderError(f"the token endpoint {self.token_url} returned no access_token")
-        expires_in = body.get("expires_in")
-        refresh = body.get("refresh_token")
-        return TokenGrant(
-            access_token=access,
-            expires_in=float(expires_in) if isinstance(expires_in, int | float) else 300.0,
-            refresh_token=refresh if isinstance(refresh, str) and refresh else None,
-        )
+    def token(self, *, renew: bool = False) -> AccessToken:
+        """The shared access token; ``renew`` makes a new grant whatever is cached."""
+        with accounts.acting_for(self.entry):
+            return self.account.renew() if renew else self.account.token()
 
     # -- calls ---------------------------------------------------------------------------------
-
-    def _count(self, kind: str) -> None:
-        with self._requests_lock:
-            self.requests[kind] = self.requests.get(kind, 0) + 1
-
-    def vault_requests(self) -> int:
-        """How many requests this client sent to Secret Server (tokens included)."""
-        with self._requests_lock:
-            return sum(self.requests.values())
 
     def call(
         self,
@@ -196,20 +183,31 @@ class SecretServerClient:
         params: Mapping[str, Any] | None = None,
         json: object = None,
         what: str,
+        kind: str = "other",
+        token: AccessToken | None = None,
     ) -> Any:
-        """One API call with the shared token; 401 means one new grant and one retry."""
-        for attempt in (1, 2):
-            token = self.token()
-            response = self.http.request(
-                method, url, params=params, json_body=json, headers=token.header
+        """One API call with ``token`` (else the shared one); see the module's retry rule."""
+        with accounts.acting_for(self.entry):
+            current = token or self.account.token()
+            for attempt in (1, 2):
+                response = self.account.http.request(
+                    method,
+                    url,
+                    params=params,
+                    json_body=json,
+                    headers=current.header,
+                    count_as=(self.entry, kind),
+                )
+                if not _token_refused(response):
+                    break
+                if attempt == 2:
+                    raise TokenExpired(f"Secret Server refused a fresh token for {what}")
+                current = self.account.replace(current)
+        if response.status_code == 404:
+            raise WrongEndpoint(
+                f"{what}: {url} answered HTTP 404: not Secret Server's REST API "
+                "(check the URL and the secrets path)"
             )
-            if not _token_refused(response):
-                break
-            self.tokens.invalidate(token)
-            if self.token_cache is not None:
-                self.token_cache.discard(self.token_identity)
-            if attempt == 2:
-                raise TokenExpired(f"Secret Server refused a fresh token for {what}")
         body = json_body(response, what)
         if response.status_code >= 400:
             raise _api_error(response.status_code, body, what)
@@ -226,6 +224,7 @@ class SecretServerClient:
         folder_id: int | None = None,
         template_id: int | None = None,
         include_restricted: bool = True,
+        token: AccessToken | None = None,
     ) -> list[SecretSummary]:
         """``GET secrets``: summaries of the secrets whose field (or name) matches ``text``."""
         params: dict[str, Any] = {
@@ -244,30 +243,93 @@ class SecretServerClient:
         fields = list(extended_fields)
         if fields:
             params["filter.extendedFields"] = fields
-        self._count("search")
-        body = self.call("GET", self.secrets_url, params=params, what="the secrets search")
+        body = self.call(
+            "GET",
+            self.secrets_url,
+            params=params,
+            what="the secrets search",
+            kind="search",
+            token=token,
+        )
         records = body.get("records") if isinstance(body, dict) else None
         if not isinstance(records, list):
-            raise ProviderError("the secrets search answered without 'records'")
+            raise UnexpectedAnswer("the secrets search answered without 'records'")
         return [_summary(record) for record in records if isinstance(record, dict)]
 
     def get_secret(self, secret_id: int, *, comment: str | None = None) -> SecretRecord:
         """``GET secrets/{id}``, or ``POST secrets/{id}/restricted`` with ``comment``."""
         what = f"secret {secret_id}"
         if comment is None:
-            self._count("get")
-            body = self.call("GET", f"{self.secrets_url}/{secret_id}", what=what)
+            body = self.call("GET", f"{self.secrets_url}/{secret_id}", what=what, kind="get")
         else:
-            self._count("restricted")
             body = self.call(
                 "POST",
                 f"{self.secrets_url}/{secret_id}/restricted",
                 json={"comment": comment, "includeInactive": False},
                 what=what,
+                kind="restricted",
             )
         if not isinstance(body, dict):
-            raise ProviderError(f"{what}: the answer is not a secret")
+            raise UnexpectedAnswer(f"{what}: the answer is not a secret")
         return _record(body)
+
+    def read_credential(
+        self,
+        summary: SecretSummary,
+        fields: CredentialFields,
+        *,
+        comment: str | None,
+        comment_setting: str,
+    ) -> SecretValues:
+        """The credential of ``summary``: from the search's values, else from the secret.
+
+        The secret is read (one more request) when the search withheld a value (a secret that
+        needs a ``comment`` when viewed, or a check-out secret) or did not return a field. A
+        privilege password field the template lacks is no reason: most templates have none.
+        ``comment_setting`` names the setting to advise when a comment is needed.
+        """
+        username = summary.field(fields.username)[1]
+        password = summary.field(fields.password)[1]
+        privilege: str | None = None
+        withheld = False
+        if fields.privilege_password:
+            present, privilege = summary.field(fields.privilege_password)
+            withheld = present and privilege is None
+        if not (summary.requires_comment or not username or not password or withheld):
+            return SecretValues(summary.id, summary.name, username, password, privilege)
+        if summary.requires_comment and not comment:
+            raise ProviderError(
+                f"secret {summary.id} {summary.name!r} requires a comment when viewed: set "
+                f'{comment_setting} (for example "credchain scan")'
+            )
+        record = self.get_secret(summary.id, comment=comment if summary.requires_comment else None)
+        return SecretValues(
+            summary.id,
+            summary.name,
+            _required(record, fields.username),
+            _required(record, fields.password),
+            _optional(record, fields.privilege_password),
+        )
+
+
+def _required(record: SecretRecord, name: str) -> str | None:
+    try:
+        return record.value(name)
+    except KeyError:
+        raise FieldMissing(
+            f"secret {record.id} {record.name!r} (template {record.template!r}) has no field "
+            f"{name!r}; its fields are {', '.join(record.field_names())}: check the mapping "
+            "(thycotic_mapping.json)"
+        ) from None
+
+
+def _optional(record: SecretRecord, name: str | None) -> str | None:
+    if name is None:
+        return None
+    try:
+        return record.value(name)
+    except KeyError:
+        return None
 
 
 def _token_refused(response: requests.Response) -> bool:
@@ -288,7 +350,7 @@ def _api_error(status: int, body: object, what: str) -> ProviderError:
         code = str(body.get("errorCode") or body.get("error") or "")
         message = str(body.get("message") or "")
     if code == "API_AccessDenied":
-        return ProviderError(
+        return AccessDenied(
             f"{what}: access denied (the account needs View permission on it, and the "
             "secret must be shared with it)"
         )

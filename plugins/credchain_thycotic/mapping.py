@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from credchain.errors import ConfigError
 from credchain.files import atomic_write
+from credchain_thycotic.client import CredentialFields
 
 __all__ = ["MAPPING_FILE", "Mapping", "SafeField", "read_mapping_file", "write_mapping_file"]
 
@@ -40,18 +41,16 @@ class Mapping(BaseModel):
     privilege_password_field: str | None = None
 
     @property
-    def fields(self) -> list[str]:
-        """The credential fields to ask for, in SAFE's ``extendedFields`` order."""
-        names = [self.password_field, self.username_field]
-        if self.privilege_password_field:
-            names.append(self.privilege_password_field)
-        return names
+    def credential_fields(self) -> CredentialFields:
+        return CredentialFields(
+            self.username_field, self.password_field, self.privilege_password_field
+        )
 
     def to_safe_json(self) -> dict[str, object]:
         return {
             "safeFieldName": self.safe_field,
             "thycoticFieldName": self.thycotic_field,
-            "extendedFields": self.fields,
+            "extendedFields": self.credential_fields.names,
         }
 
     @classmethod

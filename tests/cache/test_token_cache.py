@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from credchain.cache import CACHE_DIR, TokenCache, token_identity
+from credchain.cache import TokenCache, token_identity
 from credchain.cli.cache import cache as cache_command
 from credchain.devserver import DevServer
+from credchain.home import TOKEN_CACHE_DIR as CACHE_DIR
 from credchain.testing.secrets import assert_no_secrets
 from credchain.tokens import AccessToken, TokenGrant, TokenKeeper
 from credchain_thycotic import SecretServerClient, ThycoticSettings
@@ -133,13 +134,13 @@ def test_cache_file_is_private_and_holds_no_plain_secret(
 ) -> None:
     c = client(secret_server, tmp_path)
     c.search(WEB)
-    token = c.tokens.current
+    token = c.account.tokens.current
     assert token is not None
     (path,) = entries(tmp_path)
     assert path.stat().st_mode & 0o777 == 0o600
-    assert c.token_identity in path.name
+    assert c.account.identity in path.name
     secrets = [secret_server.admin.password, token.value, *(filter(None, [token.refresh_token]))]
-    assert_no_secrets(path.read_text() + path.name + repr(c.tokens.current), secrets)
+    assert_no_secrets(path.read_text() + path.name + repr(c.account.tokens.current), secrets)
 
 
 def test_identity_names_no_secret_and_separates_accounts() -> None:
@@ -157,7 +158,7 @@ def test_token_cache_off(secret_server: DevServer, tmp_path: Path) -> None:
         settings_for(secret_server, token_cache=False), ProviderContext("t", tmp_path)
     )
     provider.client.search(WEB)
-    assert provider.client.token_cache is None
+    assert provider.client.account.token_cache is None
     assert not (tmp_path / CACHE_DIR).exists()
     provider.close()
 

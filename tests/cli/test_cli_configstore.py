@@ -10,13 +10,18 @@ import pytest
 from credchain.cli.guidance import Case, Where, advise, classify
 from credchain.configstore import ConfigStore, LastTest, upsert_provider
 from credchain.errors import (
+    AccessDenied,
     ChainDisabled,
     ConfigError,
     CredentialNotFound,
+    FieldMissing,
+    LoginRefused,
     ProviderError,
     ProviderUnavailable,
     ScriptError,
     TLSVerificationError,
+    UnexpectedAnswer,
+    WrongEndpoint,
 )
 
 
@@ -71,13 +76,15 @@ def test_a_failed_test_keeps_the_known_good_query() -> None:
     ("error", "stage", "case"),
     [
         (ProviderUnavailable("cannot reach https://v:1: refused"), "login", Case.UNREACHABLE),
-        (ProviderUnavailable("x: expected JSON, got an HTML page"), "login", Case.WRONG_ENDPOINT),
+        (UnexpectedAnswer("x: expected JSON, got an HTML page"), "login", Case.WRONG_ENDPOINT),
         (TLSVerificationError("untrusted", presented="ab" * 32), "login", Case.TLS_UNTRUSTED),
         (TLSVerificationError("x", expected="cd" * 32), "login", Case.TLS_MISMATCH),
-        (ProviderError("Secret Server refused the login for user 'a'"), None, Case.LOGIN_REFUSED),
-        (ProviderError("refused the login (HTTP 404)"), None, Case.WRONG_ENDPOINT),
-        (ProviderError("secret 1 'x' has no field 'Pass'"), "lookup", Case.FIELD_NAME),
-        (ProviderError("secret 1: access denied (...)"), "lookup", Case.ACCESS_DENIED),
+        (LoginRefused("whatever it says"), None, Case.LOGIN_REFUSED),
+        (WrongEndpoint("whatever it says"), None, Case.WRONG_ENDPOINT),
+        (FieldMissing("whatever it says"), "lookup", Case.FIELD_NAME),
+        (AccessDenied("whatever it says"), "lookup", Case.ACCESS_DENIED),
+        (ProviderError("refused the login, access denied, has no field"), None, Case.OTHER),
+        (ProviderError("a plain provider error while logging in"), "login", Case.LOGIN_REFUSED),
         (CredentialNotFound("no credential"), "lookup", Case.NO_DATA),
         (ScriptError("invalid script"), None, Case.SCRIPT),
         (ChainDisabled("disabled"), None, Case.DISABLED),

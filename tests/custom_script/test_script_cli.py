@@ -8,16 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from credchain import AssetQuery, Resolver
-from credchain.cli import COMMANDS, main
+from credchain.cli import main
 from credchain.errors import ConfigError
 from credchain_custom_script import SCRIPT_NAME, check_script, script_path
 from credchain_custom_script.template import TEMPLATE
-
-
-@pytest.fixture(autouse=True)
-def script_command(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Wire the command as the lead will, in cli/__init__.py's COMMANDS."""
-    monkeypatch.setitem(COMMANDS, "script", "credchain.cli.script:script")
 
 
 def run(*args: str):

@@ -8,9 +8,9 @@ import pytest
 from domain_helpers import ALL_SECRETS, DATASET, make_provider
 
 from credchain import AssetQuery, ChainEntry, Resolver
-from credchain.cache import CACHE_DIR
 from credchain.devserver import DevServer
 from credchain.errors import CredchainError
+from credchain.home import TOKEN_CACHE_DIR as CACHE_DIR
 from credchain.testing.secrets import assert_no_secrets
 
 QUERIES = [

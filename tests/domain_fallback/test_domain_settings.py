@@ -79,7 +79,7 @@ def test_connection_of_the_wrong_type(server: DevServer, tmp_path: Path) -> None
 
 def test_invalid_connection_names_its_key(server: DevServer, tmp_path: Path) -> None:
     broken = connection_table(server, url="ftp://vault")
-    with pytest.raises(ConfigError, match=r"connection'.*invalid: url"):
+    with pytest.raises(ConfigError, match=r"connection'.*invalid.*primary[.]url"):
         make_provider(server, tmp_path, connection_values=broken)
 
 

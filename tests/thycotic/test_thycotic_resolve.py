@@ -136,7 +136,7 @@ def test_wrong_field_name_lists_the_fields(
     secret_server: DevServer, make_resolver: MakeResolver
 ) -> None:
     resolver = make_resolver(secret_server, mapping={"username_field": "user"})
-    with pytest.raises(ProviderError, match=r"has no field 'user'.*Username.*case-sensitive"):
+    with pytest.raises(ProviderError, match=r"has no field .user.*Username.*thycotic_mapping.json"):
         resolver.resolve(AssetQuery(asset_name=WEB))
 
 

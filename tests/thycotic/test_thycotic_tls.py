@@ -62,7 +62,7 @@ def test_certificate_swapped_mid_run_breaks_the_pin(
     )
     assert resolver.resolve(WEB).username == "svc-scan"
     new = server.swap_certificate()
-    resolver.chain[0].provider.client.http.session.close()  # type: ignore[attr-defined]
+    resolver.chain[0].provider.client.account.http.session.close()  # type: ignore[attr-defined]
     with pytest.raises(TLSVerificationError) as caught:
         resolver.resolve(WEB)
     assert caught.value.presented == normalize_fingerprint(new)
@@ -75,7 +75,7 @@ def test_certificate_swapped_mid_run_breaks_ca_verification(
     resolver = make_resolver(server)
     assert resolver.resolve(WEB).username == "svc-scan"
     server.swap_certificate()
-    resolver.chain[0].provider.client.http.session.close()  # type: ignore[attr-defined]
+    resolver.chain[0].provider.client.account.http.session.close()  # type: ignore[attr-defined]
     with pytest.raises(TLSVerificationError):
         resolver.resolve(WEB)
 

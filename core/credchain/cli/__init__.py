@@ -4,50 +4,106 @@ Sub-commands are imported only when they run, so ``credchain resolve --json`` (c
 asset by scanners that are not written in Python) does not pay for the dev server or the admin
 commands. A ``CredchainError`` ends the command with one line on stderr and exit code 1; the
 traceback only with ``--debug``.
+
+Provider distributions add commands through the entry-point group ``credchain.commands``: the
+entry point's name is the command's, its target a ``click.Command``. The thycotic plugin brings
+``add`` and ``configure-thycotic``, the custom-script plugin ``script``. A core command's name
+cannot be taken; a command that fails to load says which distribution it came from.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import logging
 from typing import Any
 
 import click
 
-from credchain.errors import CredchainError
+from credchain.errors import CredchainError, PluginLoadError
 
-#: command name -> "module:attribute" of its click command
+#: the entry-point group through which distributions add commands
+COMMAND_GROUP = "credchain.commands"
+log = logging.getLogger(__name__)
+
+#: command name -> "module:attribute" of its click command: the core's own
 COMMANDS: dict[str, str] = {
-    "add": "credchain.cli.add:add",
     "cache": "credchain.cli.cache:cache",
     "chain": "credchain.cli.chain:chain",
-    "configure-thycotic": "credchain.cli.configure:configure_thycotic",
     "demo": "credchain.cli.demo:demo",
     "dev-server": "credchain.devserver.cli:dev_server",
     "disable": "credchain.cli.admin:disable",
     "enable": "credchain.cli.admin:enable",
     "providers": "credchain.cli.providers:providers",
     "resolve": "credchain.cli.resolve:resolve",
-    "script": "credchain.cli.script:script",
     "status": "credchain.cli.admin:status",
     "test": "credchain.cli.testcmd:test",
 }
+
+
+def plugin_commands() -> dict[str, importlib.metadata.EntryPoint]:
+    """The commands distributions add, by name (the core's names excluded), not yet imported."""
+    found: dict[str, importlib.metadata.EntryPoint] = {}
+    for ep in importlib.metadata.entry_points(group=COMMAND_GROUP):
+        if ep.name in COMMANDS:
+            log.warning("ignored command %r of %s: a core command has that name", ep.name, ep.value)
+            continue
+        found.setdefault(ep.name, ep)
+    return found
+
+
+def _load_plugin_command(ep: importlib.metadata.EntryPoint) -> click.Command:
+    dist = ep.dist.name if ep.dist is not None else None
+    origin = f"command {ep.name!r}" + (f" (distribution {dist})" if dist else "")
+    try:
+        command = ep.load()
+    except Exception as exc:  # a broken plugin must not hide the others
+        raise PluginLoadError(
+            f"{origin} failed to load: {type(exc).__name__}: {exc}", name=ep.name, distribution=dist
+        ) from None
+    if not isinstance(command, click.Command):
+        raise PluginLoadError(
+            f"{origin} is {type(command).__name__}, not a click command ({ep.value})",
+            name=ep.name,
+            distribution=dist,
+        )
+    return command
 
 
 class LazyGroup(click.Group):
     """A click group whose commands are imported on first use, and that reports our errors."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *COMMANDS})
+        return sorted({*super().list_commands(ctx), *COMMANDS, *plugin_commands()})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         target = COMMANDS.get(cmd_name)
-        if target is None:
-            return super().get_command(ctx, cmd_name)
-        module_name, _, attribute = target.partition(":")
-        command = getattr(importlib.import_module(module_name), attribute)
-        assert isinstance(command, click.Command)
-        return command
+        if target is not None:
+            module_name, _, attribute = target.partition(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        ep = plugin_commands().get(cmd_name)
+        if ep is not None:
+            return _load_plugin_command(ep)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of ``--help``; a plugin command that fails to load is marked."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max((len(name) for name in names), default=0)
+        rows = []
+        for name in names:
+            try:
+                command = self.get_command(ctx, name)
+            except PluginLoadError:
+                rows.append((name, "BROKEN: fails to load (run it to see why)"))
+                continue
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

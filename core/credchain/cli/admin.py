@@ -2,14 +2,19 @@
 
 ``status`` reads the file as it is (no decryption, no environment), so it answers even when a
 setting is broken: ``Enabled``, ``Disabled`` or ``Not configured`` (no file, or an empty chain),
-then the chain and the last test result. Exit status 0 for all three; 1 for an unreadable file.
+then the chain (where each entry points, from providers that are ``Describes``) and the last test
+result. Exit status 0 for all three; 1 for an unreadable file.
+
+``enable`` with an empty chain does what SAFE's script does with no Thycotic configuration: it
+enables a provider that can serve with no settings (``StandsAlone``: the custom script, when it
+is in place).
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 import click
 
@@ -18,6 +23,8 @@ from credchain.cli.output import print_table
 from credchain.config import load_config
 from credchain.configstore import ConfigStore
 from credchain.errors import CredchainError
+from credchain.plugins import installed_provider_classes, load_provider_classes
+from credchain.provider import Describes, StandsAlone
 
 __all__ = ["disable", "enable", "state_of", "status"]
 
@@ -46,26 +53,28 @@ def _load(store: ConfigStore) -> dict[str, Any]:
 def _chain_rows(document: dict[str, Any], home: Path) -> list[tuple[object, ...]]:
     tables = document.get("providers")
     tables = tables if isinstance(tables, dict) else {}
-    rows: list[tuple[object, ...]] = []
-    for position, name in enumerate(document.get("chain") or (), start=1):
+    chain = [name for name in document.get("chain") or () if isinstance(name, str)]
+    entries = []
+    for name in chain:
         table = tables.get(name)
         table = table if isinstance(table, dict) else {}
         kind = table.get("type", name)
-        rows.append((position, name, kind, _describe(kind, table, home)))
+        entries.append((name, kind if isinstance(kind, str) else str(kind), table))
+    classes = load_provider_classes([kind for _, kind, _ in entries], tolerant=True).classes
+    rows: list[tuple[object, ...]] = []
+    for position, (name, kind, table) in enumerate(entries, start=1):
+        cls = classes.get(kind)
+        where = cls.describe(table, home) if _describes(cls) else ""
+        rows.append((position, name, kind, where))
     return rows
 
 
-def _describe(kind: object, table: dict[str, Any], home: Path) -> str:
-    if kind == "thycotic" and isinstance(table.get("url"), str):
-        port = table.get("port")
-        return str(table["url"]) + (f" (port {port})" if port else "")
-    if kind == "custom-script":
-        try:
-            from credchain_custom_script import script_path
-        except ImportError:
-            return str(table.get("script", ""))
-        return str(script_path(home, table.get("script")))
-    return ""
+def _describes(cls: object) -> TypeGuard[type[Describes]]:
+    return isinstance(cls, type) and issubclass(cls, Describes)
+
+
+def _stands_alone(cls: object) -> TypeGuard[type[StandsAlone]]:
+    return isinstance(cls, type) and issubclass(cls, StandsAlone)
 
 
 def _echo_state(state: str) -> None:
@@ -117,12 +126,11 @@ def enable(config_path: str | None) -> None:
     store = ConfigStore.find(config_path)
     document = _load(store)
     if not document.get("chain"):
-        script = _custom_script(store.home)
-        if script is None or not script.is_file():
-            where = f" or place your custom script at {script}" if script else ""
+        name, hints = _standalone(store.home)
+        if name is None:
+            where = "".join(f" or {hint}" for hint in hints)
             fail(f"Not configured: run 'credchain add'{where}, then enable again.")
-        document = store.update(enabled=True, chain=["custom-script"])
-        click.echo(f"Using the custom script {script}.")
+        document = store.update(enabled=True, chain=[name])
     elif document.get("enabled") is not True:
         document = store.set_enabled(True)
     _echo_state(state_of(document))
@@ -146,9 +154,14 @@ def disable(config_path: str | None) -> None:
     _echo_state(state_of(document))
 
 
-def _custom_script(home: Path) -> Path | None:
-    try:
-        from credchain_custom_script import script_path
-    except ImportError:
-        return None
-    return script_path(home)
+def _standalone(home: Path) -> tuple[str | None, list[str]]:
+    """The first installed provider type that can be the whole chain, and every hint."""
+    hints: list[str] = []
+    for name, cls in sorted(installed_provider_classes().items()):
+        if _stands_alone(cls):
+            found = cls.standalone(home)
+            if found.ready:
+                click.echo(f"Using {found.description}.")
+                return name, hints
+            hints.append(found.description)
+    return None, hints

@@ -2,41 +2,46 @@
 
 Providers' errors say what happened; ``advise`` adds what to do, for the admin commands
 (``add``, ``test``, ``configure-thycotic``). ``fail`` prints both on stderr and exits 1; the
-traceback only with ``--debug``.
+traceback only with ``--debug``. The case comes from the error's type (``credchain.errors``),
+never from its wording:
 
-| case | FAQ | advice |
-|---|---|---|
-| ``UNREACHABLE`` | 1.1 | check the URL is reachable at the port |
-| ``WRONG_ENDPOINT`` | 1.1 | the URL answers, but the paths are not the Secret Server API |
-| ``TLS_UNTRUSTED`` | 1.2, 7 | ``--ca-bundle``, or Verify SSL No and pin the fingerprint shown |
-| ``TLS_MISMATCH`` | 1.2 | the pinned certificate changed: check, then pin the new one |
-| ``LOGIN_REFUSED`` | 1 | check username, password, domain; the View Secret role |
-| ``FIELD_NAME`` | 2 | fix the field names in ``thycotic_mapping.json`` (case-sensitive) |
-| ``NO_DATA`` | 3 | the field must be searchable; the value exact; the secret shared |
-| ``ACCESS_DENIED`` | 2 (role) | share the secret with the account, with view rights |
-| ``SCRIPT`` | 6 | ``test-thycotic-script``; the script's name, entry point and output |
+| case | error type | FAQ | advice |
+|---|---|---|---|
+| ``UNREACHABLE`` | ``ProviderUnavailable`` | 1.1 | check the URL is reachable at the port |
+| ``WRONG_ENDPOINT`` | ``WrongEndpoint``, ``UnexpectedAnswer`` | 1.1 | the paths are not the API |
+| ``TLS_UNTRUSTED`` | ``TLSVerificationError`` | 1.2, 7 | ``--ca-bundle``, or pin the fingerprint |
+| ``TLS_MISMATCH`` | ``TLSVerificationError`` (pinned) | 1.2 | check, then pin the new one |
+| ``LOGIN_REFUSED`` | ``LoginRefused`` | 1 | check username, password, domain; the role |
+| ``FIELD_NAME`` | ``FieldMissing`` | 2 | fix the field names in ``thycotic_mapping.json`` |
+| ``NO_DATA`` | ``CredentialNotFound`` | 3 | the field searchable; the value exact; shared |
+| ``ACCESS_DENIED`` | ``AccessDenied`` | 2 (role) | share the secret with the account |
+| ``SCRIPT`` | ``ScriptError`` | 6 | ``test-thycotic-script``; name, entry point, output |
 """
 
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Literal, NoReturn
 
 import click
 
 from credchain.errors import (
+    AccessDenied,
     ChainDisabled,
     ConfigError,
     CredentialNotFound,
+    FieldMissing,
+    LoginRefused,
     PluginLoadError,
     ProviderError,
     ProviderUnavailable,
     ScriptError,
     SecretStoreError,
     TLSVerificationError,
+    UnexpectedAnswer,
+    WrongEndpoint,
 )
+from credchain.provider import Where
 from credchain.tls import format_fingerprint
 
 __all__ = ["Case", "Stage", "Where", "advise", "classify", "fail", "print_problem"]
@@ -62,43 +67,32 @@ class Case(enum.Enum):
     OTHER = "other"
 
 
-@dataclass(frozen=True)
-class Where:
-    """What the advice can point at; every part optional."""
-
-    url: str | None = None
-    port: int | None = None
-    mapping_file: Path | None = None
-    #: the search that found nothing, e.g. ``Secret Name = 'web-01'``
-    search: str | None = None
+#: error type -> case, most specific first (``isinstance`` order matters)
+_CASES: tuple[tuple[type[BaseException], Case], ...] = (
+    (CredentialNotFound, Case.NO_DATA),
+    (ScriptError, Case.SCRIPT),
+    (ChainDisabled, Case.DISABLED),
+    (ConfigError, Case.CONFIG),
+    (SecretStoreError, Case.CONFIG),
+    (PluginLoadError, Case.CONFIG),
+    (UnexpectedAnswer, Case.WRONG_ENDPOINT),
+    (WrongEndpoint, Case.WRONG_ENDPOINT),
+    (ProviderUnavailable, Case.UNREACHABLE),
+    (LoginRefused, Case.LOGIN_REFUSED),
+    (AccessDenied, Case.ACCESS_DENIED),
+    (FieldMissing, Case.FIELD_NAME),
+)
 
 
 def classify(error: BaseException, stage: Stage | None = None) -> Case:
-    """The FAQ case of ``error``, by its type, then the stage, then its message."""
-    text = str(error)
+    """The FAQ case of ``error``, by its type; ``stage`` decides a plain ``ProviderError``."""
     if isinstance(error, TLSVerificationError):
         return Case.TLS_MISMATCH if error.expected is not None else Case.TLS_UNTRUSTED
-    if isinstance(error, CredentialNotFound):
-        return Case.NO_DATA
-    if isinstance(error, ScriptError):
-        return Case.SCRIPT
-    if isinstance(error, ChainDisabled):
-        return Case.DISABLED
-    if isinstance(error, ConfigError | SecretStoreError | PluginLoadError):
-        return Case.CONFIG
-    if isinstance(error, ProviderUnavailable):
-        if "HTML page" in text or "malformed JSON" in text:
-            return Case.WRONG_ENDPOINT
-        return Case.UNREACHABLE
-    if isinstance(error, ProviderError):
-        if "refused the login" in text:
-            return Case.WRONG_ENDPOINT if "HTTP 404" in text else Case.LOGIN_REFUSED
-        if "access denied" in text:
-            return Case.ACCESS_DENIED
-        if "has no field" in text or "has no value in its" in text:
-            return Case.FIELD_NAME
-        if stage == "login":
-            return Case.LOGIN_REFUSED
+    for kind, case in _CASES:
+        if isinstance(error, kind):
+            return case
+    if isinstance(error, ProviderError) and stage == "login":
+        return Case.LOGIN_REFUSED
     return Case.OTHER
 
 

@@ -3,7 +3,9 @@
 Each output line is one asset: its inventory ``line``, the ``query``, the ``outcome`` (found,
 not_found, unavailable, error), the ``source`` entry, ``detail``, ``username``, and ``error`` or,
 only with ``--show-secrets``, the SAFE dict as ``credential``. Lines come in completion order.
-The summary goes to stderr: found, not found and failed per chain entry, vault requests, time.
+The summary goes to stderr: found, not found and failed per chain entry, vault requests (of the
+providers that are ``CountsRequests``: every HTTP attempt, retries and token grants included),
+time.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from credchain.errors import QueryError
 from credchain.inventory import count_assets, read_inventory
+from credchain.provider import CountsRequests
 from credchain.resolver import Resolver
 from credchain.scan import Resolution
 
@@ -59,19 +62,18 @@ class ScanSummary:
         ]
         for entry in resolver.chain:
             counts = self.by_entry.get(entry.name, Counter())
-            requests = vault_requests(entry.provider)
+            provider = entry.provider
+            requests = (
+                sum(provider.vault_requests().values())
+                if isinstance(provider, CountsRequests)
+                else None
+            )
             lines.append(
                 f"  {entry.name} ({entry.type_name}): {counts['found']} resolved, "
                 f"{counts['unavailable'] + counts['error']} failed"
                 + ("" if requests is None else f", {requests} vault requests")
             )
         return lines
-
-
-def vault_requests(provider: object) -> int | None:
-    """Requests the provider made to its vault, when it counts them (``vault_requests()``)."""
-    counter = getattr(provider, "vault_requests", None)
-    return int(counter()) if callable(counter) else None
 
 
 def resolution_record(

@@ -1,12 +1,14 @@
 """``credchain test``: check the stored configuration, and try an asset (SAFE's test script).
 
-- ``credchain test [--asset-name ...]``: check each chain entry (a Secret Server: settings,
-  mapping, TLS and login; a custom script: file, owner, mode, entry point; others: settings),
-  then resolve the asset through the chain, passwords masked. Without a query, the asset of the
-  last query that passed (at first the ``add`` sanity value) is used, if any.
-- ``credchain test ENTRY --asset-name ...``: one entry. A provider with ``candidates(query)``
+- ``credchain test [--asset-name ...]``: build and check each chain entry (its settings, then,
+  for a provider that ``Checks``, its own check: a Secret Server logs in afresh, a custom script
+  is loaded), then resolve the asset through the chain, passwords masked. Without a query, the
+  asset of the last query that passed (at first the ``add`` sanity value) is used, if any.
+- ``credchain test ENTRY --asset-name ...``: one entry. A provider that ``ListsCandidates``
   lists what it would try (rule, secret id, secret name, username; never a password); others
   resolve through that entry alone.
+
+Advice on errors points where a provider that ``Locates`` says (``credchain.provider``).
 
 Exit status: 0 passed; 1 a check failed; 2 usage; 3 the asset was not found. The result is
 stored in the home's ``last_test.json`` for ``credchain status``.
@@ -16,57 +18,38 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 
 import click
 
 from credchain.cli.admin import DISABLED, config_option, state_of
-from credchain.cli.guidance import Case, Where, fail, print_problem
+from credchain.cli.guidance import Case, fail, print_problem
 from credchain.cli.output import print_credential, print_table
 from credchain.config import Config, load_config
 from credchain.configstore import ConfigStore, LastTest
 from credchain.errors import CredchainError, CredentialNotFound
 from credchain.models import AssetQuery
 from credchain.plugins import build_provider, load_provider_classes
-from credchain.provider import Candidate, ProviderContext
-from credchain.resolver import ChainEntry, Resolver
+from credchain.provider import Candidate, Checks, ListsCandidates, Locates, ProviderContext, Where
+from credchain.resolver import ChainEntry, Resolver, close_providers
 
 __all__ = ["test"]
 
 EXIT_OK, EXIT_FAILED, EXIT_NOT_FOUND = 0, 1, 3
 
 
-def _build(config: Config, name: str, *, fresh_login: bool = False) -> ChainEntry:
-    """The chain entry ``name``, built as the resolver would build it.
-
-    ``fresh_login`` turns the token cache off, so that the check really logs in.
-    """
+def _build(config: Config, name: str) -> ChainEntry:
+    """The chain entry ``name``, built as the resolver would build it."""
     entry = config.entry(name)
     cls = load_provider_classes([entry.type]).classes[entry.type]
-    fields = getattr(getattr(cls, "Settings", None), "model_fields", {})
-    if fresh_login and "token_cache" in fields:
-        entry = replace(entry, settings={**entry.settings, "token_cache": False})
     context = ProviderContext(entry=name, home=config.home, config=config)
     provider = build_provider(entry, cls, context, config_path=str(config.path))
     return ChainEntry(name, provider, entry.on_error, entry.type)
 
 
-def _where(entry: ChainEntry | None, config: Config, query: AssetQuery | None) -> Where:
-    """What the advice can point at, for a Secret Server entry."""
-    settings = getattr(entry.provider, "settings", None) if entry else None
-    mapping = getattr(entry.provider, "mapping", None) if entry else None
-    url, port = getattr(settings, "url", None), getattr(settings, "port", None)
-    mapping_file = getattr(settings, "mapping_file", None)
-    search = None
-    if mapping is not None and query is not None:
-        value = getattr(query, mapping.safe_field, None)
-        search = f"{mapping.thycotic_field} = {value!r}" if value else None
-    return Where(
-        url=url if isinstance(url, str) else None,
-        port=port if isinstance(port, int) else None,
-        mapping_file=(config.home / mapping_file) if isinstance(mapping_file, str) else None,
-        search=search,
-    )
+def _where(entry: ChainEntry | None, query: AssetQuery | None) -> Where:
+    """What the advice can point at, if the entry's provider says (``Locates``)."""
+    provider = entry.provider if entry is not None else None
+    return provider.where(query) if isinstance(provider, Locates) else Where()
 
 
 def _ok(text: str) -> None:
@@ -74,27 +57,10 @@ def _ok(text: str) -> None:
     click.echo(text)
 
 
-def _check(entry: ChainEntry, config: Config) -> str:
+def _check(entry: ChainEntry) -> str:
     """Check one built entry; returns what passed, raises what did not."""
     provider = entry.provider
-    if entry.type == "custom-script":
-        from credchain_custom_script import check_script, script_path
-
-        path = script_path(config.home, config.entry(entry.name).settings.get("script"))
-        result = check_script(path)
-        result.raise_for_problem()
-        return f"the script {path} is valid (entry point at line {result.entry_point_line})"
-    client = getattr(provider, "client", None)
-    token = getattr(client, "token", None)
-    if entry.type == "thycotic" and callable(token):
-        token()
-        settings = getattr(provider, "settings", None)
-        tls = getattr(settings, "tls_policy", None)
-        return (
-            f"logged in to {getattr(settings, 'base_url', '?')} as "
-            f"{getattr(settings, 'username', '?')!r} ({tls.describe() if tls else 'TLS'})"
-        )
-    return "settings valid"
+    return provider.check() if isinstance(provider, Checks) else "settings valid"
 
 
 def _query(
@@ -126,16 +92,13 @@ def _closing(entries: list[ChainEntry]) -> Iterator[list[ChainEntry]]:
     try:
         yield entries
     finally:
-        for entry in entries:
-            close = getattr(entry.provider, "close", None)
-            if callable(close):
-                close()
+        close_providers(entries)
 
 
-def _resolve(entries: list[ChainEntry], query: AssetQuery, config: Config) -> tuple[int, str]:
+def _resolve(entries: list[ChainEntry], query: AssetQuery) -> tuple[int, str]:
     """Resolve ``query`` through ``entries``; print the result; return (exit code, summary)."""
     resolver = Resolver(entries)  # enabled: a disabled config is still testable
-    where = _where(entries[0] if entries else None, config, query)
+    where = _where(entries[0] if entries else None, query)
     try:
         credential = resolver.resolve(query)
     except CredentialNotFound as exc:
@@ -209,18 +172,18 @@ def _test_entry(config: Config, name: str, query: AssetQuery) -> tuple[int, str]
     except CredchainError as exc:
         fail(exc, stage="config")
     with _closing([built]):
-        candidates = getattr(built.provider, "candidates", None)
-        if not callable(candidates):
-            return _resolve([built], query, config)
+        provider = built.provider
+        if not isinstance(provider, ListsCandidates):
+            return _resolve([built], query)
         try:
-            found: list[Candidate] = list(candidates(query))
+            found: list[Candidate] = list(provider.candidates(query))
         except CredchainError as exc:
-            print_problem(exc, stage="lookup", where=_where(built, config, query))
+            print_problem(exc, stage="lookup", where=_where(built, query))
             return EXIT_FAILED, f"{name}: {exc}"
         if not found:
             print_problem(
                 f"{name} has no candidate for {query.label()!r}",
-                where=_where(built, config, query),
+                where=_where(built, query),
                 case=Case.NO_DATA,
             )
             return EXIT_NOT_FOUND, f"{name}: no candidate for {query.label()!r}"
@@ -235,13 +198,13 @@ def _test_chain(config: Config, query: AssetQuery | None, from_flags: bool) -> t
         for name in config.chain:
             built: ChainEntry | None = None
             try:
-                built = _build(config, name, fresh_login=True)
+                built = _build(config, name)
                 entries.append(built)
-                _ok(f"{name} ({built.type}): {_check(built, config)}")
+                _ok(f"{name} ({built.type}): {_check(built)}")
             except CredchainError as exc:
                 click.secho("✗ ", fg="red", nl=False, err=True)
                 click.echo(f"{name}:", err=True)
-                print_problem(exc, stage="login", where=_where(built, config, query))
+                print_problem(exc, stage="login", where=_where(built, query))
                 failures.append(f"{name}: {exc}")
         if failures:
             return EXIT_FAILED, "; ".join(failures)
@@ -250,4 +213,4 @@ def _test_chain(config: Config, query: AssetQuery | None, from_flags: bool) -> t
             return EXIT_OK, "every chain entry passed its checks"
         if not from_flags:
             click.echo(f"Trying the asset of the last passing test: {query.label()}")
-        return _resolve(entries, query, config)
+        return _resolve(entries, query)

@@ -8,8 +8,7 @@ from pydantic import SecretStr
 
 from credchain import AssetQuery, SafeCredential
 from credchain.hookspecs import hookimpl
-from credchain.provider import Provider, ProviderSettings
-from credchain.resolver import note
+from credchain.provider import Provider, ProviderSettings, note
 
 __all__ = ["EnvVarsProvider", "EnvVarsSettings", "variable_key"]
 

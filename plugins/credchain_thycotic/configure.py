@@ -5,15 +5,17 @@ is missing. Each option runs the credchain command of the same purpose: ``status
 (interactive), ``enable``, ``disable``, and ``test`` for ``test-thycotic-script`` (the default
 Secret Server configuration, or the custom script when the chain uses one). Any further options
 go to that command, so ``configure-thycotic -o add --yes --url ...`` runs unattended.
+
+The thycotic plugin adds this command through the entry-point group ``credchain.commands``.
 """
 
 from __future__ import annotations
 
 import click
 
-from credchain.cli.add import add
 from credchain.cli.admin import disable, enable, status
 from credchain.cli.testcmd import test
+from credchain_thycotic.add import add
 
 __all__ = ["configure_thycotic"]
 

@@ -7,6 +7,8 @@ shown with the password masked. Only then is anything written: the config (passw
 and ``integrations/custom/thycotic/thycotic_mapping.json``, in one transaction
 (``credchain.configstore``). Running it again replaces the entry's connection and mapping and
 keeps its other settings (``comment``, timeouts...). ``--yes`` asks nothing: flags and defaults.
+
+The thycotic plugin adds this command through the entry-point group ``credchain.commands``.
 """
 
 from __future__ import annotations
@@ -21,13 +23,15 @@ from urllib.parse import urlsplit
 import click
 from pydantic import ValidationError
 
-from credchain.cli.guidance import Case, Where, fail, print_problem
+from credchain.cli.guidance import Case, fail, print_problem
 from credchain.cli.output import mask
-from credchain.config import parse_config
+from credchain.cli.prompts import Asker, check_fingerprint, check_url, show_certificate
+from credchain.config import parse_config, settings_error
 from credchain.configstore import ConfigStore, LastTest, upsert_provider
 from credchain.errors import CredchainError
+from credchain.home import CUSTOM_DIR
 from credchain.models import AssetQuery, SafeCredential
-from credchain.provider import ProviderContext
+from credchain.provider import ProviderContext, Where
 from credchain.resolver import ChainEntry, Resolver
 from credchain.secretstore import SecretStore
 from credchain.tls import fetch_certificate, format_fingerprint
@@ -35,14 +39,12 @@ from credchain_thycotic import ThycoticProvider, ThycoticSettings
 from credchain_thycotic.client import SecretServerClient
 from credchain_thycotic.mapping import MAPPING_FILE, Mapping, SafeField
 
-from .prompts import Asker, check_fingerprint, check_url, show_certificate
-
 __all__ = ["ENTRY", "MAPPING_PATH", "add"]
 
 #: the chain entry ``add`` writes
 ENTRY = "thycotic"
 #: where the mapping goes, relative to the home (SAFE's place for it)
-MAPPING_PATH = Path("integrations", "custom", "thycotic", MAPPING_FILE)
+MAPPING_PATH = CUSTOM_DIR / MAPPING_FILE
 #: settings ``add`` owns; the entry's other settings survive a new ``add``
 _MANAGED = frozenset(
     {"type", "url", "auth_path", "secrets_path", "port", "grant", "username", "password"}
@@ -182,10 +184,7 @@ def _settings(table: dict[str, Any], home: Path) -> ThycoticSettings:
     try:
         return ThycoticSettings.model_validate(dict(config.entry(ENTRY).settings))
     except ValidationError as exc:
-        error = exc.errors()[0]
-        loc = ".".join(str(part) for part in error["loc"])
-        message = error["msg"].removeprefix("Value error, ")
-        fail(f"providers.{ENTRY}{'.' + loc if loc else ''}: {message}")
+        fail(settings_error(exc, key=f"providers.{ENTRY}", kind="thycotic"))
 
 
 def _login(settings: ThycoticSettings, where: Where) -> None:

@@ -1,4 +1,7 @@
-"""``credchain script``: write the custom-script template, check a script, try it on an asset."""
+"""``credchain script``: write the custom-script template, check a script, try it on an asset.
+
+The custom-script plugin adds this command through the entry-point group ``credchain.commands``.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +10,12 @@ from pathlib import Path
 import click
 
 from credchain.cli.output import mask
-from credchain.config import default_home, load_config
+from credchain.config import load_config
 from credchain.errors import ConfigError
+from credchain.home import default_home
 from credchain.models import AssetQuery
+from credchain_custom_script.checks import check_script, script_path, try_script
+from credchain_custom_script.template import write_template
 
 __all__ = ["configured_script", "script"]
 
@@ -19,8 +25,6 @@ EXIT_NOT_FOUND = 3
 
 def configured_script() -> Path:
     """The script of the first ``custom-script`` entry of the config, else the default path."""
-    from credchain_custom_script import script_path
-
     try:
         config = load_config()
     except ConfigError:
@@ -46,8 +50,6 @@ def script() -> None:
 @click.option("--force", is_flag=True, help="Replace an existing script.")
 def init(path: Path | None, force: bool) -> None:
     """Write a script template (mode 0600) to start from."""
-    from credchain_custom_script import write_template
-
     target = write_template(path or configured_script(), force=force)
     click.echo(f"wrote {target}; edit it, then run 'credchain script check'")
 
@@ -72,8 +74,6 @@ def check(
     With a query option, also run it once and show what it returned (passwords masked).
     Exit status: 0 valid (and found), 3 the script answered "not here", 1 invalid.
     """
-    from credchain_custom_script import check_script, try_script
-
     target = path or configured_script()
     result = check_script(target, timeout=timeout)
     result.raise_for_problem()
