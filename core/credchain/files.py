@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TextIO
 
-__all__ = ["atomic_write", "ensure_private_dir", "is_shared"]
+__all__ = ["atomic_open", "atomic_write", "ensure_private_dir", "is_shared"]
 
 
 def ensure_private_dir(path: Path) -> Path:
@@ -24,16 +27,20 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def atomic_write(path: Path, data: bytes | str, *, mode: int = 0o600) -> None:
-    """Write ``data`` to ``path`` through a temporary file, fsync and rename, with ``mode``."""
-    payload = data.encode() if isinstance(data, str) else data
+@contextmanager
+def atomic_open(path: Path, *, mode: int = 0o600) -> Iterator[TextIO]:
+    """A UTF-8 text handle on a temporary file beside ``path``, with ``mode``, written as it goes.
+
+    On a clean exit it is fsynced and renamed over ``path``; on an exception it is removed and
+    ``path`` is left as it was.
+    """
     if not path.parent.exists():
         ensure_private_dir(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -45,6 +52,12 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int = 0o600) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def atomic_write(path: Path, data: bytes | str, *, mode: int = 0o600) -> None:
+    """Write ``data`` to ``path`` through a temporary file, fsync and rename, with ``mode``."""
+    with atomic_open(path, mode=mode) as handle:
+        handle.buffer.write(data.encode() if isinstance(data, str) else data)
 
 
 def is_shared(path: Path) -> bool:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
 import tomli_w
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from credchain.cli import main
 from credchain.devserver import DEMO_ASSETS, DevServer
@@ -126,3 +128,97 @@ def test_one_search_per_asset_and_one_grant(
     stats = secret_server.get_stats()
     assert stats["grants"]["password"] == 1
     assert stats["requests"]["GET api/v1/secrets"] == 150  # repeats answered from the run's cache
+
+
+def web_01() -> list[dict[str, str]]:
+    return [row for row in demo_rows() if row["asset_name"] == "web-01.corp.example.com"]
+
+
+def scan(config: Path, inventory: Path, *extra: str) -> Result:
+    return CliRunner().invoke(
+        main, ["resolve", "--config", str(config), "--inventory", str(inventory), *extra]
+    )
+
+
+def test_an_undecodable_line_is_its_own_record_and_the_scan_ends_with_its_summary(
+    config: Path, tmp_path: Path
+) -> None:
+    inventory = tmp_path / "inv.csv"
+    inventory.write_bytes(
+        b"asset_name,ip_address\n"
+        b"web-01.corp.example.com,\n" + "caf\xe9-01,10.0.0.9\n".encode("latin-1") + b"\xff\xfe,\n"
+        b"db-01.corp.example.com,\n"
+    )
+    result = scan(config, inventory)
+    assert result.exit_code == 0, result.stderr
+    records = {r["line"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert records[2]["outcome"] == records[5]["outcome"] == "found"
+    assert records[3]["error"] == f"{inventory}:3: not UTF-8 text (byte 0xe9 at column 4)"
+    assert records[4]["error"].startswith(f"{inventory}:4: not UTF-8 text")
+    assert "4 assets in" in result.stderr
+    assert "2 failed" in result.stderr
+
+
+def test_an_oversized_field_is_its_own_record_and_the_scan_goes_on(
+    config: Path, tmp_path: Path
+) -> None:
+    inventory = tmp_path / "inv.csv"
+    inventory.write_bytes(
+        b"asset_name,ip_address\n" + b"x" * (200 * 1024) + b",\nweb-01.corp.example.com,\n"
+    )
+    result = scan(config, inventory)
+    assert result.exit_code == 0, result.stderr
+    records = {r["line"]: r for r in map(json.loads, result.stdout.splitlines())}
+    assert records[2]["error"] == f"{inventory}:2: a field is over 128 KiB"
+    assert records[3]["outcome"] == "found"
+    assert "2 assets in" in result.stderr
+
+
+def test_a_csv_saved_with_a_bom_is_looked_up_by_every_column(config: Path, tmp_path: Path) -> None:
+    inventory = tmp_path / "inv.csv"
+    with inventory.open("w", encoding="utf-8-sig", newline="") as handle:  # Excel's "CSV UTF-8"
+        handle.write("asset_name,ip_address\r\nweb-01.corp.example.com,192.0.2.1\r\n")
+    result = scan(config, inventory)
+    assert result.exit_code == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["query"]["asset_name"] == "web-01.corp.example.com"
+    assert record["outcome"] == "found"
+
+
+def test_output_is_private_whatever_the_umask(config: Path, tmp_path: Path) -> None:
+    inventory = write_csv(tmp_path / "inv.csv", web_01())
+    out = tmp_path / "out.jsonl"
+    previous = os.umask(0o022)
+    try:
+        result = scan(config, inventory, "--output", str(out), "--show-secrets")
+    finally:
+        os.umask(previous)
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert "credential" in json.loads(out.read_text())
+
+
+def test_an_existing_output_is_replaced_private(config: Path, tmp_path: Path) -> None:
+    inventory = write_csv(tmp_path / "inv.csv", web_01())
+    out = tmp_path / "out.jsonl"
+    out.write_text("old results\n")
+    out.chmod(0o644)
+    result = scan(config, inventory, "--output", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert json.loads(out.read_text())["line"] == 2
+
+
+def test_an_unusable_header_leaves_an_existing_output_untouched(
+    config: Path, tmp_path: Path
+) -> None:
+    inventory = tmp_path / "inv.csv"
+    inventory.write_text("host,owner\nweb,ops\n")
+    out = tmp_path / "out.jsonl"
+    out.write_bytes(b'{"line": 2, "outcome": "found"}\n')
+    out.chmod(0o640)
+    result = scan(config, inventory, "--output", str(out))
+    assert result.exit_code == 1
+    assert out.read_bytes() == b'{"line": 2, "outcome": "found"}\n'
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["credchain.toml", "inv.csv", "out.jsonl"]

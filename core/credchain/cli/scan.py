@@ -3,6 +3,8 @@
 Each output line is one asset: its inventory ``line``, the ``query``, the ``outcome`` (found,
 not_found, unavailable, error), the ``source`` entry, ``detail``, ``username``, and ``error`` or,
 only with ``--show-secrets``, the SAFE dict as ``credential``. Lines come in completion order.
+``--output F`` is written to a private (0600) temporary file beside F and renamed over F when the
+scan ends, so F is never half written and a scan that fails leaves it as it was.
 The summary goes to stderr: found, not found and failed per chain entry, vault requests (of the
 providers that are ``CountsRequests``: every HTTP attempt, retries and token grants included),
 time.
@@ -24,6 +26,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from credchain.errors import QueryError
+from credchain.files import atomic_open
 from credchain.inventory import count_assets, read_inventory
 from credchain.provider import CountsRequests
 from credchain.resolver import Resolver
@@ -117,9 +120,8 @@ def run_inventory(
     summary = ScanSummary()
     err = Console(stderr=True)
     with ExitStack() as stack:
-        out: IO[str] = (
-            stack.enter_context(output.open("w", encoding="utf-8")) if output else sys.stdout
-        )
+        # F is replaced only when the scan is done: until then, and after a failure, it is as it was
+        out: IO[str] = stack.enter_context(atomic_open(output)) if output else sys.stdout
         progress = None
         task = None
         if err.is_terminal:
