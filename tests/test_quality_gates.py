@@ -1,14 +1,16 @@
-"""The project's own gates run with the suite: ruff (lint, format) and mypy --strict."""
+"""The project's own gates run with the suite: ruff, mypy --strict, import-linter, ``__all__``."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 import credchain
+import credchain.provider
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -35,11 +37,34 @@ def test_mypy_strict_on_core_and_plugins() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_public_names_are_exported_and_sorted() -> None:
-    assert credchain.__all__ == sorted(credchain.__all__)
+def test_the_core_imports_no_provider() -> None:
+    # The contracts are in pyproject.toml ([tool.importlinter]).
+    result = run(str(BIN / "lint-imports"), "--no-cache")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 kept, 0 broken" in result.stdout
+
+
+def _public(module: ModuleType) -> list[str]:
+    """What a module defines or imports for its users: not private, not a submodule."""
+    names = vars(module)
+    return sorted(
+        name
+        for name, value in names.items()
+        if not name.startswith("_")
+        and name != "annotations"
+        and (not isinstance(value, ModuleType) or name in getattr(module, "__all__", ()))
+    )
+
+
+@pytest.mark.parametrize("module", [credchain, credchain.provider], ids=lambda m: m.__name__)
+def test_all_is_complete_and_sorted(module: ModuleType) -> None:
+    assert module.__all__ == sorted(module.__all__)
+    assert _public(module) == module.__all__
+
+
+def test_public_names_are_exported() -> None:
     assert {"AssetQuery", "Resolver", "SafeCredential", "errors"} <= set(credchain.__all__)
-    for name in credchain.__all__:
-        assert hasattr(credchain, name)
+    assert {"Resolution", "Trace"} <= set(credchain.__all__)
 
 
 def test_error_tree_in_docstring_names_every_error() -> None:
