@@ -18,7 +18,6 @@ creates ``PATH`` after step 3 and sleeps, so a test can kill the process mid-wri
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import tempfile
@@ -35,7 +34,7 @@ import tomli_w
 
 from credchain.config import find_config
 from credchain.errors import ConfigError
-from credchain.files import ensure_private_dir
+from credchain.files import ensure_private_dir, home_lock
 
 __all__ = [
     "LAST_TEST_FILE",
@@ -46,7 +45,6 @@ __all__ = [
 ]
 
 LAST_TEST_FILE = "last_test.json"
-LOCK_FILE = ".lock"
 PAUSE_ENV = "CREDCHAIN_TEST_PAUSE_BEFORE_COMMIT"
 _TMP_SUFFIX = ".tmp"
 
@@ -208,9 +206,7 @@ class ConfigStore:
         self.ensure_home()
         if self.path.parent != self.home:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        lock_fd = os.open(self.home / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        with home_lock(self.home):
             self._sweep()
             txn = Transaction(self.home)
             try:
@@ -218,8 +214,6 @@ class ConfigStore:
                 txn._commit()
             finally:
                 txn._abort()
-        finally:
-            os.close(lock_fd)
 
     def stage_config(self, txn: Transaction, document: Mapping[str, Any]) -> None:
         """Stage the config document (TOML, mode 0600)."""

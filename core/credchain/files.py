@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_write", "ensure_private_dir", "is_shared"]
+__all__ = [
+    "LOCK_FILE",
+    "atomic_write",
+    "create_exclusive",
+    "ensure_private_dir",
+    "home_lock",
+    "is_shared",
+]
+
+LOCK_FILE = ".lock"
 
 
 def ensure_private_dir(path: Path) -> Path:
@@ -24,8 +36,50 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
+@contextmanager
+def home_lock(home: Path) -> Iterator[None]:
+    """Hold the home's exclusive lock (``.lock``, flock) for the block; other processes queue.
+
+    Not re-entrant: taking it again in the same process, even from the same thread, blocks.
+    """
+    fd = os.open(home / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
 def atomic_write(path: Path, data: bytes | str, *, mode: int = 0o600) -> None:
     """Write ``data`` to ``path`` through a temporary file, fsync and rename, with ``mode``."""
+    tmp = _durable_temporary(path, data, mode)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_directory(path.parent)
+
+
+def create_exclusive(path: Path, data: bytes | str, *, mode: int = 0o600) -> bool:
+    """Create ``path`` holding ``data`` unless it exists; ``False`` when it already did.
+
+    The file is written and fsynced beside ``path``, then hard-linked into place: it never
+    exists half-written, and a file already there is never replaced.
+    """
+    tmp = _durable_temporary(path, data, mode)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        return False
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_directory(path.parent)
+    return True
+
+
+def _durable_temporary(path: Path, data: bytes | str, mode: int) -> Path:
+    """A temporary file beside ``path`` holding ``data``, with ``mode``, fsynced."""
     payload = data.encode() if isinstance(data, str) else data
     if not path.parent.exists():
         ensure_private_dir(path.parent)
@@ -36,11 +90,14 @@ def atomic_write(path: Path, data: bytes | str, *, mode: int = 0o600) -> None:
             handle.write(payload)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
+    return Path(tmp)
+
+
+def _fsync_directory(directory: Path) -> None:
+    dir_fd = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(dir_fd)
     finally:
