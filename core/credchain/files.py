@@ -1,13 +1,19 @@
-"""Private files, written atomically: a reader sees the old file or the new one, never half."""
+"""Private files, written atomically: a reader sees the old file or the new one, never half.
+
+Files the admin names are read with a size cap, and only if they are regular files.
+"""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from credchain.errors import ConfigError
 
 __all__ = [
     "LOCK_FILE",
@@ -16,6 +22,7 @@ __all__ = [
     "ensure_private_dir",
     "home_lock",
     "is_shared",
+    "read_text_capped",
 ]
 
 LOCK_FILE = ".lock"
@@ -107,3 +114,31 @@ def _fsync_directory(directory: Path) -> None:
 def is_shared(path: Path) -> bool:
     """True when group or others may read ``path``."""
     return bool(path.stat().st_mode & 0o044)
+
+
+def read_text_capped(path: Path, limit: int, what: str) -> str:
+    """Read ``path`` as UTF-8 text like ``Path.read_text``, but at most ``limit`` bytes of it.
+
+    A FIFO, a device (``/dev/zero``) or a directory is refused before anything is read (opened
+    non-blocking, so a FIFO cannot hang the open), and so is a file over ``limit``: each with a
+    ``ConfigError`` naming ``path`` and ``what`` it is. ``OSError`` and ``UnicodeDecodeError``
+    pass through.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigError(f"{what} is not a regular file", path=str(path))
+        with open(fd, "rb", closefd=False) as handle:
+            data = handle.read(limit + 1)
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise ConfigError(f"{what} is larger than {_size(limit)}", path=str(path))
+    return data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _size(count: int) -> str:
+    for unit, size in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if count >= size and count % size == 0:
+            return f"{count // size} {unit}"
+    return f"{count} bytes"
