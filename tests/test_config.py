@@ -131,3 +131,21 @@ def test_config_given_by_path_uses_its_directory_as_home(
     assert config.home == tmp_path
     assert config.path == path
     assert not os.environ.get("CREDCHAIN_HOME")
+
+
+@pytest.mark.timeout(10)
+def test_fifo_as_config_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    path = tmp_path / "credchain.toml"
+    os.mkfifo(path)
+    with pytest.raises(ConfigError, match="not a regular file") as caught:
+        load_config(path, environ={})
+    assert str(path) in str(caught.value)
+
+
+@pytest.mark.timeout(10)
+def test_config_larger_than_1_mib_is_refused(home: Path) -> None:
+    path = home / CONFIG_FILE
+    path.write_text('chain = ["a"]\n' + "#" * (1024 * 1024) + "\n")
+    with pytest.raises(ConfigError, match="larger than 1 MiB") as caught:
+        load_config()
+    assert str(path) in str(caught.value)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -39,3 +41,44 @@ def test_other_key_or_tampering_is_detected(tmp_path: Path) -> None:
 def test_value_without_prefix_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SecretStoreError, match="enc:"):
         SecretStore(tmp_path).decrypt("plain")
+
+
+# Each child imports, says "ready", waits for "go" on stdin, encrypts its value and prints it.
+_RACER = """
+import sys
+from pathlib import Path
+from credchain.secretstore import SecretStore
+store = SecretStore(Path(sys.argv[1]))
+print("ready", flush=True)
+sys.stdin.readline()
+print(store.encrypt(sys.argv[2]), flush=True)
+"""
+
+
+@pytest.mark.timeout(60)
+def test_concurrent_first_use_of_a_home_agrees_on_one_key(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", _RACER, str(home), f"value-{n}"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(12)
+    ]
+    try:
+        for racer in racers:  # a barrier: all are ready before any is told to go
+            assert racer.stdout is not None and racer.stdout.readline() == "ready\n"
+        for racer in racers:
+            assert racer.stdin is not None
+            racer.stdin.write("go\n")
+            racer.stdin.flush()
+        tokens = [racer.communicate(timeout=30)[0].strip() for racer in racers]
+    finally:
+        for racer in racers:
+            racer.kill()
+            racer.wait()
+    assert all(racer.returncode == 0 for racer in racers)
+    store = SecretStore(home)
+    assert [store.decrypt(token) for token in tokens] == [f"value-{n}" for n in range(12)]

@@ -39,6 +39,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 
 from credchain.errors import ConfigError, SecretStoreError
+from credchain.files import read_text_capped
 from credchain.home import CONFIG_FILE, default_home
 from credchain.secretstore import SecretStore
 
@@ -52,6 +53,7 @@ __all__ = [
     "settings_error",
 ]
 
+MAX_CONFIG_BYTES = 1024 * 1024  # a config is a few KiB; more is not a config file
 OnError = Literal["next", "stop"]
 _TOP_LEVEL = {"enabled", "chain", "providers"}
 _ENTRY_KEYS = {"type", "on_error"}
@@ -130,7 +132,7 @@ def load_config(
     config_path, home = find_config(path, env)
     where = str(config_path)
     try:
-        raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text_capped(config_path, MAX_CONFIG_BYTES, "the configuration"))
     except FileNotFoundError:
         raise ConfigError(
             "no configuration file (run 'credchain add', or pass --config)", path=where

@@ -18,7 +18,6 @@ creates ``PATH`` after step 3 and sleeps, so a test can kill the process mid-wri
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import tempfile
@@ -35,8 +34,8 @@ import tomli_w
 
 from credchain.config import find_config
 from credchain.errors import ConfigError
-from credchain.files import ensure_private_dir
-from credchain.home import LAST_TEST_FILE, LOCK_FILE
+from credchain.files import ensure_private_dir, home_lock
+from credchain.home import LAST_TEST_FILE
 
 __all__ = [
     "PAUSE_ENV",
@@ -206,9 +205,7 @@ class ConfigStore:
         self.ensure_home()
         if self.path.parent != self.home:
             self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        lock_fd = os.open(self.home / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(lock_fd, fcntl.LOCK_EX)
+        with home_lock(self.home):
             self._sweep()
             txn = Transaction(self.home)
             try:
@@ -216,8 +213,6 @@ class ConfigStore:
                 txn._commit()
             finally:
                 txn._abort()
-        finally:
-            os.close(lock_fd)
 
     def stage_config(self, txn: Transaction, document: Mapping[str, Any]) -> None:
         """Stage the config document (TOML, mode 0600)."""

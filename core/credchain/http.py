@@ -274,21 +274,21 @@ def json_body(response: requests.Response, what: str) -> Any:
         return response.json()
     except (json.JSONDecodeError, requests.exceptions.JSONDecodeError, UnicodeDecodeError):
         pass
+    size = f"HTTP {response.status_code}, {len(response.content)} bytes"
     if "html" in content_type.lower() or response.text.lstrip()[:1] == "<":
-        raise UnexpectedAnswer(
-            f"{what}: expected JSON, got an HTML page (HTTP {response.status_code}): "
-            f"{_html_excerpt(response.text)!r}"
-        )
-    raise UnexpectedAnswer(
-        f"{what}: malformed JSON (HTTP {response.status_code}, {len(response.content)} bytes)"
-    )
+        title = _html_excerpt(response.text)
+        # Only the title: any other text of the page may be a JSON body holding a secret.
+        titled = f" titled {title!r}" if title else ""
+        raise UnexpectedAnswer(f"{what}: expected JSON, got an HTML page ({size}){titled}")
+    raise UnexpectedAnswer(f"{what}: malformed JSON ({size})")
 
 
 def _html_excerpt(text: str, limit: int = 80) -> str:
-    """A page's title, or its first words, with tags removed."""
+    """A page's title, tags removed, cut at ``limit`` characters; ``""`` without one."""
     title = re.search(r"<title[^>]*>(.*?)</title>", text, re.IGNORECASE | re.DOTALL)
-    words = title.group(1) if title else re.sub(r"<[^>]+>", " ", text)
-    compact = " ".join(words.split())
+    if title is None:
+        return ""
+    compact = " ".join(re.sub(r"<[^>]+>", " ", title.group(1)).split())
     return compact[:limit] + ("…" if len(compact) > limit else "")
 
 

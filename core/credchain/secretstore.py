@@ -1,7 +1,9 @@
 """Secrets at rest: ``enc:`` values in the config, encrypted with a key kept in the home.
 
 The key file (``secret.key``, mode 0600) holds a Fernet key (AES-128-CBC with HMAC-SHA256): a
-value changed on disk fails its MAC and is reported, never half-decrypted.
+value changed on disk fails its MAC and is reported, never half-decrypted. The first use of a
+home creates the key under the home's lock and never replaces one that is there, so processes
+starting together all end up with the same key.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from pathlib import Path
 from cryptography.fernet import Fernet, InvalidToken
 
 from credchain.errors import SecretStoreError
-from credchain.files import atomic_write
+from credchain.files import create_exclusive, ensure_private_dir, home_lock
 from credchain.home import KEY_FILE
 
 __all__ = ["ENC_PREFIX", "SecretStore"]
@@ -33,12 +35,20 @@ class SecretStore:
                     raise SecretStoreError(
                         f"cannot decrypt: the key file {self.key_path} is missing"
                     )
-                atomic_write(self.key_path, Fernet.generate_key())
+                self._create_key()
             try:
                 self._fernet = Fernet(self.key_path.read_bytes().strip())
             except ValueError:
                 raise SecretStoreError(f"the key file {self.key_path} is not a valid key") from None
         return self._fernet
+
+    def _create_key(self) -> None:
+        """Create the key file unless another process did first (then that key is used)."""
+        home = self.key_path.parent
+        if not home.exists():
+            ensure_private_dir(home)
+        with home_lock(home):
+            create_exclusive(self.key_path, Fernet.generate_key())
 
     def encrypt(self, plain: str) -> str:
         """Encrypt ``plain`` for the config file; creates the key on first use."""

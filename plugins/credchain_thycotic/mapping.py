@@ -20,13 +20,14 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from credchain.errors import ConfigError
-from credchain.files import atomic_write
+from credchain.files import atomic_write, read_text_capped
 from credchain_thycotic.client import CredentialFields
 
 __all__ = ["MAPPING_FILE", "Mapping", "SafeField", "read_mapping_file", "write_mapping_file"]
 
 MAPPING_FILE = "thycotic_mapping.json"
 SafeField = Literal["asset_name", "ip_address", "cmdb_id"]
+MAX_MAPPING_BYTES = 64 * 1024  # a mapping is a few lines; more is not a mapping file
 
 
 class Mapping(BaseModel):
@@ -90,7 +91,7 @@ class Mapping(BaseModel):
 
 def read_mapping_file(path: Path) -> Mapping:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_text_capped(path, MAX_MAPPING_BYTES, "the mapping file"))
     except FileNotFoundError:
         raise ConfigError("the mapping file does not exist", path=str(path)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:

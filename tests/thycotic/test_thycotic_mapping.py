@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from thycotic_helpers import MakeResolver
 from credchain import AssetQuery
 from credchain.devserver import DevServer
 from credchain.errors import ConfigError
+from credchain_thycotic import ThycoticSettings
 from credchain_thycotic.mapping import Mapping, read_mapping_file, write_mapping_file
 
 SEED_EXAMPLE = (
@@ -125,3 +127,28 @@ def test_mapping_file_setting_is_relative_to_the_home(
         resolver.resolve(AssetQuery(asset_name="dc-01.corp.example.com")).username
         == "Administrator"
     )
+
+
+@pytest.mark.timeout(10)
+def test_dev_zero_as_mapping_file_is_refused(tmp_path: Path) -> None:
+    settings = ThycoticSettings(
+        url="https://vault.example.com", username="u", password="p", mapping_file="/dev/zero"
+    )
+    with pytest.raises(ConfigError, match="not a regular file") as caught:
+        settings.resolved_mapping(tmp_path)
+    assert "/dev/zero" in str(caught.value)
+
+
+@pytest.mark.timeout(10)
+def test_fifo_as_mapping_file_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "thycotic_mapping.json")
+    with pytest.raises(ConfigError, match="not a regular file"):
+        read_mapping_file(tmp_path / "thycotic_mapping.json")
+
+
+def test_mapping_file_larger_than_64_kib_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "thycotic_mapping.json"
+    path.write_text(SEED_EXAMPLE + " " * 64 * 1024)
+    with pytest.raises(ConfigError, match="larger than 64 KiB") as caught:
+        read_mapping_file(path)
+    assert str(path) in str(caught.value)

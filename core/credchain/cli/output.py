@@ -1,17 +1,27 @@
-"""Output for people: rich tables and colour on a terminal, plain text otherwise."""
+"""Output for people: rich tables and colour on a terminal, plain text otherwise.
+
+Table text comes from vaults and scripts: every cell is passed through ``terminal_safe`` so it
+cannot move the cursor, retitle the window or break the tab-separated layout.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from credchain.models import AssetQuery, SafeCredential
 
-__all__ = ["mask", "print_credential", "print_table", "stdout_is_terminal"]
+__all__ = ["mask", "print_credential", "print_table", "stdout_is_terminal", "terminal_safe"]
+
+#: C0 (tab and newline too), DEL, C1 (ESC's 8-bit forms) and surrogate code points
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 
 def stdout_is_terminal() -> bool:
@@ -23,21 +33,40 @@ def mask(secret: str | None) -> str:
     return "" if secret is None else "********"
 
 
+def terminal_safe(value: object) -> str:
+    """``value`` as text a terminal shows as it is; ``None`` is empty.
+
+    Control characters (C0, tab and newline included, DEL, C1) and lone surrogates are escaped
+    as Python writes them: ``\\x1b``, ``\\t``, ``\\ud800``.
+    """
+    text = "" if value is None else str(value)
+    return _UNSAFE.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    return _NAMED.get(char) or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+
+
 def print_table(
     headers: Sequence[str], rows: Sequence[Sequence[object]], *, title: str = ""
 ) -> None:
     """Print ``rows`` under ``headers``: a rich table on a terminal, tab-separated otherwise."""
     if stdout_is_terminal():
-        table = Table(*headers, title=title or None)
+        # Text, not str: rich would read "[...]" in a cell as markup.
+        table = Table(title=Text(terminal_safe(title)) if title else None)
+        for header in headers:
+            table.add_column(Text(terminal_safe(header)))
         for row in rows:
-            table.add_row(*("" if cell is None else str(cell) for cell in row))
+            table.add_row(*(Text(terminal_safe(cell)) for cell in row))
         Console().print(table)
         return
     if title:
-        click.echo(f"# {title}")
-    click.echo("\t".join(headers))
+        click.echo(f"# {terminal_safe(title)}")
+    click.echo("\t".join(terminal_safe(header) for header in headers))
     for row in rows:
-        click.echo("\t".join("" if cell is None else str(cell) for cell in row))
+        click.echo("\t".join(terminal_safe(cell) for cell in row))
 
 
 def print_credential(credential: SafeCredential, query: AssetQuery, *, title: str = "") -> None:

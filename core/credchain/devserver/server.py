@@ -153,6 +153,10 @@ class DevServer:
                 self._tasks.add(task)
             try:
                 await serve_connection(reader, writer, self.app.handle)
+            except asyncio.CancelledError:
+                # Only _shutdown cancels a handler. Ending quietly matters: asyncio.streams logs
+                # a cancelled handler task as an error, with a traceback (Python 3.11).
+                pass
             finally:
                 self._writers.discard(writer)
                 if task is not None:
@@ -168,7 +172,8 @@ class DevServer:
             self._server.close()
         for writer in list(self._writers):
             writer.transport.abort()
-        # End the connection handlers too, so none is left pending when the loop closes.
+        # End the connection handlers too, so none is left pending when the loop closes; each
+        # returns quietly when cancelled (see on_connection).
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
