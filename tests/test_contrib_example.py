@@ -102,3 +102,32 @@ def test_chain_falls_through_to_the_example(example_site: Path, tmp_path: Path) 
         "username": "labadmin",
         "password": base64.b64encode(b"lab-planted").decode(),
     }
+
+
+LAB = {"LAB_CRED_WEB_01_LAB_USERNAME": "labadmin", "LAB_CRED_WEB_01_LAB_PASSWORD": "lab-planted"}
+
+
+def test_the_example_adds_a_command_of_its_own(example_site: Path, tmp_path: Path) -> None:
+    from credchain.testing.secrets import assert_no_secrets
+
+    listed = credchain(example_site, tmp_path, "--help")
+    assert listed.returncode == 0, listed.stderr
+    assert "envvars" in listed.stdout
+    result = credchain(example_site, tmp_path, "envvars", **LAB)
+    assert result.returncode == 0, result.stderr
+    assert "WEB_01_LAB" in result.stdout and "labadmin" in result.stdout
+    assert_no_secrets(result.stdout + result.stderr, ["lab-planted"])
+
+
+def test_status_and_test_ask_the_example_through_the_protocols(
+    example_site: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "credchain.toml").write_text(
+        tomli_w.dumps({"chain": ["lab"], "providers": {"lab": {"type": "envvars"}}})
+    )
+    status = credchain(example_site, tmp_path, "status")
+    assert status.returncode == 0, status.stderr
+    assert "variables LAB_CRED_<KEY>_*" in status.stdout
+    tested = credchain(example_site, tmp_path, "test", "--asset-name", "web-01.lab", **LAB)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    assert "1 asset(s) with LAB_CRED_* variables" in tested.stdout

@@ -34,12 +34,14 @@ def test_settings_defaults_are_the_seeds() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "privilege_field", ["Privilege Password", "privilege-password", "PRIVILEGE PASSWORD"]
+)
 def test_scan_account_by_secret_name_in_one_request(
-    secret_server: DevServer, make_resolver: MakeResolver
+    secret_server: DevServer, make_resolver: MakeResolver, privilege_field: str
 ) -> None:
-    resolver = make_resolver(
-        secret_server, mapping={"privilege_password_field": "Privilege Password"}
-    )
+    # The privilege password field by its name or its slug, in any case: one matching rule.
+    resolver = make_resolver(secret_server, mapping={"privilege_password_field": privilege_field})
     resolver.resolve(AssetQuery(asset_name="web-02.corp.example.com"))  # the grant happens here
     secret_server.reset_stats()
     credential = resolver.resolve(AssetQuery(asset_name=WEB))

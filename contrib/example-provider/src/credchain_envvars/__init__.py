@@ -1,20 +1,36 @@
-"""Lab credentials from environment variables ({PREFIX}_{KEY}_USERNAME and _PASSWORD)."""
+"""Lab credentials from environment variables ({PREFIX}_{KEY}_USERNAME and _PASSWORD).
+
+Everything comes from the front door, ``credchain.provider``. Besides the hooks it implements
+two optional protocols, so ``credchain status`` and ``credchain test`` show it as they show the
+first-party providers, and it adds a command of its own (``credchain envvars``, in ``cli``).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
 from pydantic import SecretStr
 
-from credchain import AssetQuery, SafeCredential
-from credchain.hookspecs import hookimpl
-from credchain.provider import Provider, ProviderSettings, note
+from credchain.provider import (
+    AssetQuery,
+    Provider,
+    ProviderError,
+    ProviderSettings,
+    SafeCredential,
+    hookimpl,
+    note,
+)
 
-__all__ = ["EnvVarsProvider", "EnvVarsSettings", "variable_key"]
+__all__ = ["EnvVarsProvider", "EnvVarsSettings", "lab_keys", "variable_key"]
+
+DEFAULT_PREFIX = "LAB_CRED"
 
 
 class EnvVarsSettings(ProviderSettings):
-    prefix: str = "LAB_CRED"
+    prefix: str = DEFAULT_PREFIX
     fallback_default: bool = False
 
 
@@ -23,10 +39,32 @@ def variable_key(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", value).strip("_").upper()
 
 
+def lab_keys(environ: Mapping[str, str], prefix: str) -> list[str]:
+    """The asset keys that have a username variable under ``prefix``, sorted."""
+    start, end = f"{prefix}_", "_USERNAME"
+    return sorted(
+        name[len(start) : -len(end)]
+        for name in environ
+        if name.startswith(start) and name.endswith(end) and len(name) > len(start) + len(end)
+    )
+
+
 class EnvVarsProvider(Provider[EnvVarsSettings]):
     """Lab credentials from environment variables, per asset or a default."""
 
     Settings = EnvVarsSettings
+
+    @classmethod
+    def describe(cls, table: Mapping[str, Any], home: Path) -> str:
+        """What ``credchain status`` shows for an entry (``Describes``)."""
+        return f"variables {table.get('prefix', DEFAULT_PREFIX)}_<KEY>_*"
+
+    def check(self) -> str:
+        """What ``credchain test`` checks (``Checks``): some asset has variables."""
+        keys = lab_keys(self.context.environ, self.settings.prefix)
+        if not keys:
+            raise ProviderError(f"no {self.settings.prefix}_<KEY>_USERNAME variable is set")
+        return f"{len(keys)} asset(s) with {self.settings.prefix}_* variables"
 
     def _keys(self, query: AssetQuery) -> list[str]:
         keys = [variable_key(v) for v in (query.asset_name, query.ip_address, query.cmdb_id) if v]
