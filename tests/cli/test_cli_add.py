@@ -165,7 +165,7 @@ def test_faq_wrong_field_name(secret_server: DevServer, home: Path) -> None:
     code, out, err = run(*add_args(secret_server, password_field="Password2"))
     text = flat(err)
     assert code == 1
-    assert "'Password2'" in text and "case-sensitive" in text
+    assert "'Password2'" in text and "not a field of the secret" in text
     assert str(home / "integrations/custom/thycotic/thycotic_mapping.json") in text
     assert "FAQ 2" in text and "test-thycotic-script" in text
     assert not (home / "credchain.toml").exists()

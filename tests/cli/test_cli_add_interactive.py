@@ -115,7 +115,7 @@ def test_wrong_field_name_points_at_the_mapping_file(secret_server: DevServer, h
     code, _ = finish(child)
     output = " ".join(log(child).split())
     assert code == 1
-    assert "'login'" in output and "case-sensitive" in output
+    assert "'login'" in output and "not a field of the secret" in output
     assert "thycotic_mapping.json (FAQ 2)" in output and "Nothing was saved" in output
     assert not (home / "credchain.toml").exists()
     assert_no_secrets(output, [secret_server.admin.password, *ASSET_SECRETS])

@@ -64,7 +64,7 @@ def test_wrong_field_in_the_mapping_file_gives_faq_2(added: DevServer, home: Pat
     path.write_text(json.dumps(mapping))
     code, _, err = run("test", "--asset-name", ASSET)
     assert code == 1
-    assert "'Pass'" in err and str(path) in flat(err) and "case-sensitive" in err
+    assert "'Pass'" in err and str(path) in flat(err) and "not a field of the secret" in flat(err)
 
 
 def test_login_refused_after_the_password_changed(added: DevServer, home: Path) -> None:

@@ -135,8 +135,8 @@ def advise(case: Case, error: BaseException | None = None, where: Where | None =
         ]
     if case is Case.FIELD_NAME:
         return [
-            f"A Thycotic field name in the mapping is not a field of the secret. Field names are "
-            f"case-sensitive: correct them in {mapping} (FAQ 2), then run: {TEST_COMMAND}",
+            f"A Thycotic field name in the mapping is not a field of the secret (or the field is "
+            f"empty): correct it in {mapping} (FAQ 2), then run: {TEST_COMMAND}",
         ]
     if case is Case.NO_DATA:
         searched = f" for {w.search}" if w.search else ""
