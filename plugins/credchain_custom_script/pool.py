@@ -2,7 +2,9 @@
 
 Each worker is a child process (``python -m credchain_custom_script.worker``) in its own session,
 spoken to over its stdin/stdout pipes (see ``protocol``). Workers start on first use, up to
-``size``; a caller takes an idle one or waits for one. A worker that times out, dies, or sends
+``size``; a caller takes an idle one or waits for one. Every call opens and checks the script
+first (``source.read_script``) and the worker runs those checked bytes, sent over the pipe when
+they changed; it never opens the file itself. A worker that times out, dies, or sends
 something that is not a message is killed (with its whole process group, so what the script
 spawned goes too), reaped, and replaced on the next call. Nothing here can make the caller's
 process exit, and no call waits longer than ``timeout`` for its worker's answer.
@@ -26,6 +28,7 @@ from typing import Any
 
 from credchain.errors import ScriptError
 from credchain_custom_script.protocol import ProtocolError, WorkerGone, recv, send
+from credchain_custom_script.source import ScriptRefused, ScriptSource, read_script
 from credchain_custom_script.worker import ENTRY_POINT
 
 __all__ = ["Worker", "WorkerPool"]
@@ -49,6 +52,8 @@ class Worker:
         self.process = process
         self._writer = process.stdin.fileno()
         self._reader = process.stdout.fileno()
+        #: the version (``ScriptSource.digest``) of the script this worker was sent
+        self.digest: str | None = None
 
     @property
     def pid(self) -> int:
@@ -56,9 +61,15 @@ class Worker:
 
     @classmethod
     def start(
-        cls, script: Path, *, entry_point: str, environ: Mapping[str, str], timeout: float
+        cls,
+        source: ScriptSource,
+        *,
+        entry_point: str,
+        environ: Mapping[str, str],
+        timeout: float,
     ) -> Worker:
-        """Start a worker and wait until it says it is ready."""
+        """Start a worker, send it ``source`` and wait until it says it is ready."""
+        script = source.path
         env = dict(environ)
         # the child must import this package even when the parent found it through sys.path
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
@@ -82,6 +93,7 @@ class Worker:
             raise ScriptError(f"cannot start a worker for script {script}: {exc}") from None
         worker = cls(process)
         try:
+            worker.send_source(source)
             reply = worker.receive(time.monotonic() + timeout)
         except TimeoutError:
             worker.kill()
@@ -97,16 +109,30 @@ class Worker:
             raise ScriptError(f"a worker for script {script} did not start")
         return worker
 
-    def request(self, message: dict[str, Any], timeout: float) -> dict[str, Any]:
-        """Send one request and wait at most ``timeout`` seconds for the reply.
+    def send_source(self, source: ScriptSource) -> None:
+        """Send the first message: the script's checked bytes, loaded before "ready"."""
+        try:
+            send(self._writer, {"op": "source", "source": source.encoded()})
+        except OSError:
+            raise WorkerGone("the worker's pipe is closed") from None
+        self.digest = source.digest
+
+    def request(
+        self, message: dict[str, Any], timeout: float, source: ScriptSource
+    ) -> dict[str, Any]:
+        """Send one request (with ``source`` if the worker has another version) and wait at
+        most ``timeout`` seconds for the reply.
 
         Raises ``TimeoutError``, ``WorkerGone`` or ``ProtocolError``; after any of them the
         worker must be killed.
         """
+        if source.digest != self.digest:
+            message = {**message, "source": source.encoded()}
         try:
             send(self._writer, message)
         except OSError:
             raise NotDelivered("the worker's pipe is closed") from None
+        self.digest = source.digest
         return self.receive(time.monotonic() + timeout)
 
     def receive(self, deadline: float) -> dict[str, Any]:
@@ -198,17 +224,22 @@ class WorkerPool:
             return sorted(worker.pid for worker in self._workers)
 
     def call(self, message: dict[str, Any]) -> dict[str, Any]:
-        """Send ``message`` to a worker and return its reply.
+        """Check the script, send ``message`` to a worker and return its reply.
 
-        Raises ``ScriptError`` when the worker hangs past the timeout, dies, or sends junk; that
-        worker is replaced and other callers are not affected. A request that never reached its
-        worker (it died while idle) is given to another one.
+        A script the check refuses gets an ``invalid`` reply with the reason, and no worker
+        runs it. Raises ``ScriptError`` when the worker hangs past the timeout, dies, or sends
+        junk; that worker is replaced and other callers are not affected. A request that never
+        reached its worker (it died while idle) is given to another one.
         """
+        try:
+            source = read_script(self.script)
+        except ScriptRefused as refused:
+            return {"kind": "invalid", "reason": refused.reason}
         for attempt in range(self.size + 1):
-            worker = self._checkout()
+            worker = self._checkout(source)
             healthy = False
             try:
-                reply = worker.request(message, self.timeout)
+                reply = worker.request(message, self.timeout, source)
                 healthy = True
                 return reply
             except NotDelivered:
@@ -257,7 +288,7 @@ class WorkerPool:
         for worker in idle:
             worker.stop()
 
-    def _checkout(self) -> Worker:
+    def _checkout(self, source: ScriptSource) -> Worker:
         with self._cond:
             while True:
                 if self._closed:
@@ -270,7 +301,7 @@ class WorkerPool:
                 self._cond.wait()
         try:
             worker = Worker.start(
-                self.script,
+                source,
                 entry_point=self.entry_point,
                 environ=self._environ,
                 timeout=self.startup_timeout,

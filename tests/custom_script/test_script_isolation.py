@@ -185,6 +185,16 @@ def test_an_edited_script_is_picked_up_without_a_restart(home, provider) -> None
     assert provider.worker_pids == pids
 
 
+def test_an_edit_that_keeps_the_size_and_the_mtime_is_picked_up_too(home, provider) -> None:
+    resolver = resolver_for(provider)
+    assert password_of(resolver, "web-01") == "pw-web-01"
+    path = provider.script
+    before = path.stat()
+    path.write_text(path.read_text().replace('"pw-"', '"v2-"'))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert password_of(resolver, "web-01") == "v2-web-01"  # the checked bytes tell
+
+
 def test_calls_beyond_the_pool_size_wait_for_a_worker(home) -> None:
     install(home)
     provider = make(home, workers=1, timeout=5)
