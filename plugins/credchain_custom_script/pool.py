@@ -4,9 +4,11 @@ Each worker is a child process (``python -m credchain_custom_script.worker``) in
 spoken to over its stdin/stdout pipes (see ``protocol``). Workers start on first use, up to
 ``size``; a caller takes an idle one or waits for one. Every call opens and checks the script
 first (``source.read_script``) and the worker runs those checked bytes, sent over the pipe when
-they changed; it never opens the file itself. A worker that times out, dies, or sends
-something that is not a message is killed (with its whole process group, so what the script
-spawned goes too), reaped, and replaced on the next call. Nothing here can make the caller's
+they changed; it never opens the file itself.
+
+A worker that times out, dies, or sends something that is not a message is killed, and so is
+every worker at ``close()``: always with its whole process group, so what the script spawned
+goes too, and always reaped. It is replaced on the next call. Nothing here can make the caller's
 process exit, and no call waits longer than ``timeout`` for its worker's answer.
 
 ``concurrent.futures.ProcessPoolExecutor`` is not used: one dead worker breaks it for good.
@@ -35,8 +37,8 @@ __all__ = ["Worker", "WorkerPool"]
 
 #: how long a new worker may take to start and load the script (imports may be slow)
 STARTUP_TIMEOUT = 15.0
-#: how long a worker asked to stop may take before it is killed
-STOP_GRACE = 1.0
+#: how long a worker whose pipe closed may take to exit, to tell how it ended
+EXIT_GRACE = 1.0
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
 
 
@@ -144,10 +146,13 @@ class Worker:
             raise WorkerGone("the worker's pipe is closed") from None
 
     def exit_reason(self) -> str:
-        """How the process ended, once it has: an exit status or a signal's name."""
-        try:
-            code = self.process.wait(timeout=STOP_GRACE)
-        except subprocess.TimeoutExpired:
+        """How the process ended, once it has: an exit status or a signal's name.
+
+        The process is not reaped: until ``kill`` reaps it, its pid (the id of its process
+        group) cannot be reused, so what it started can still be killed with the group.
+        """
+        code = self._wait_unreaped(time.monotonic() + EXIT_GRACE)
+        if code is None:
             return "it stopped answering"
         if code < 0:
             try:
@@ -156,25 +161,37 @@ class Worker:
                 return f"killed by signal {-code}"
         return f"exit status {code}"
 
+    def _wait_unreaped(self, deadline: float) -> int | None:
+        """The exit status (``-signal`` if killed) once the process ended, without reaping it."""
+        while self.process.returncode is None:
+            try:
+                info = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            except ChildProcessError:  # reaped by another thread meanwhile
+                break
+            if info is not None:
+                killed = info.si_code in (os.CLD_KILLED, os.CLD_DUMPED)
+                return -info.si_status if killed else info.si_status
+            if time.monotonic() >= deadline:
+                return None
+            time.sleep(0.01)
+        return self.process.returncode
+
     def signal_kill(self) -> None:
         """SIGKILL the worker's process group; its user sees end of file and calls ``kill``."""
+        # only while the worker is unreaped: its pid is still the group's, never another's
         if self.process.returncode is None:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.process.pid, signal.SIGKILL)
 
     def kill(self) -> None:
-        """Kill the worker and everything it started, and reap it (no zombie is left)."""
+        """Kill the worker and everything it started, and reap it (no zombie is left).
+
+        The group is killed even when the worker already exited on its own: a script's
+        children are in it, and live on otherwise.
+        """
         self.signal_kill()
         self.process.wait()
         self._close_pipes()
-
-    def stop(self) -> None:
-        """Ask the worker to exit (end of its input), then kill it if it does not."""
-        self._close_pipes()
-        try:
-            self.process.wait(timeout=STOP_GRACE)
-        except subprocess.TimeoutExpired:
-            self.kill()
 
     def _close_pipes(self) -> None:
         for pipe in (self.process.stdin, self.process.stdout):
@@ -271,7 +288,7 @@ class WorkerPool:
         )
 
     def close(self) -> None:
-        """Stop every worker: idle ones are asked to exit, busy ones are killed.
+        """Kill every worker with its process group (what the script started) and reap it.
 
         A call in progress ends with ``ScriptError`` ("closed"); its thread reaps the worker.
         """
@@ -286,7 +303,7 @@ class WorkerPool:
             # under a reader could hand the number to another file; that thread reaps it
             worker.signal_kill()
         for worker in idle:
-            worker.stop()
+            worker.kill()
 
     def _checkout(self, source: ScriptSource) -> Worker:
         with self._cond:

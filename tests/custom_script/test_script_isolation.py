@@ -36,7 +36,11 @@ def get_password_from_thycotic(query_data):
         with open(asset.split(":", 1)[1], "w") as out:
             out.write(str(child.pid))
         time.sleep(60)
-    if asset.startswith("exit"):
+    if asset.startswith(("leave", "orphan")):
+        child = subprocess.Popen(["sleep", "60"])
+        with open(asset.split(":", 1)[1], "w") as out:
+            out.write(str(child.pid))
+    if asset.startswith(("exit", "orphan")):
         os._exit(7)
     if asset.startswith("sysexit"):
         sys.exit(3)
@@ -139,22 +143,42 @@ def test_a_crashed_worker_is_replaced(provider) -> None:
     assert provider.worker_pids != before or len(before) > 1
 
 
-def test_processes_the_script_started_die_with_a_hung_worker(provider, tmp_path) -> None:
-    pid_file = tmp_path / "sleep.pid"
-    with pytest.raises(ScriptError, match="did not answer"):
-        resolver_for(provider).resolve(AssetQuery(asset_name=f"spawn:{pid_file}"))
-    pid = int(pid_file.read_text())
-    deadline = time.monotonic() + 5
+def dies(pid: int, within: float = 5.0) -> bool:
+    """Whether process ``pid`` is gone, or dead and waiting for init to reap it, in time."""
+    deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         try:
             state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
-            break  # gone and reaped
+            return True  # gone and reaped
         if state == "Z":
-            break  # dead, waiting for init to reap it
+            return True
         time.sleep(0.02)
-    else:
-        pytest.fail("the script's child process outlived its worker")
+    return False
+
+
+def test_processes_the_script_started_die_with_a_hung_worker(provider, tmp_path) -> None:
+    pid_file = tmp_path / "sleep.pid"
+    with pytest.raises(ScriptError, match="did not answer"):
+        resolver_for(provider).resolve(AssetQuery(asset_name=f"spawn:{pid_file}"))
+    assert dies(int(pid_file.read_text())), "the script's child process outlived its worker"
+
+
+def test_processes_the_script_started_die_with_a_crashed_worker(provider, tmp_path) -> None:
+    pid_file = tmp_path / "sleep.pid"
+    with pytest.raises(ScriptError, match=r"ended its worker during the call \(exit status 7\)"):
+        resolver_for(provider).resolve(AssetQuery(asset_name=f"orphan:{pid_file}"))
+    assert dies(int(pid_file.read_text())), "the script's child process outlived its worker"
+
+
+def test_processes_the_script_started_die_when_the_provider_is_closed(provider, tmp_path) -> None:
+    pid_file = tmp_path / "sleep.pid"
+    assert password_of(resolver_for(provider), f"leave:{pid_file}") == f"pw-leave:{pid_file}"
+    pid = int(pid_file.read_text())
+    assert not dies(pid, within=0)  # the call is over and its child still runs
+    provider.close()
+    assert dies(pid), "the script's child process outlived the provider's close()"
+    assert worker_children() == []
 
 
 def test_workers_start_on_first_use_and_close_stops_them(home) -> None:
