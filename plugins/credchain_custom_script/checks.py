@@ -10,7 +10,7 @@ The file checks (owner, mode, symbolic links, every directory up to ``/``) are i
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,11 +76,12 @@ def check_script(
     timeout: float = 30.0,
     entry_point: str = ENTRY_POINT,
     environ: Mapping[str, str] | None = None,
+    pass_environment: Iterable[str] = (),
 ) -> ScriptCheck:
     """Check the file (place, owner, mode), then load it in a worker and find the entry point.
 
     Loading runs the script's top level, in a worker, so an import that hangs or crashes is
-    reported like any other problem.
+    reported like any other problem. ``environ`` is filtered as for the provider's workers.
     """
     pool = WorkerPool(
         path,
@@ -89,6 +90,7 @@ def check_script(
         entry_point=entry_point,
         environ=environ,
         startup_timeout=timeout,
+        pass_environment=pass_environment,
     )
     try:
         return _load(pool)
@@ -102,13 +104,21 @@ def try_script(
     *,
     timeout: float = 30.0,
     environ: Mapping[str, str] | None = None,
+    pass_environment: Iterable[str] = (),
 ) -> SafeCredential | None:
     """Run the script once for ``query``, as the provider would: a credential or ``None``.
 
     Raises ``ScriptError`` for an invalid script, invalid output, an exception, a hang or a crash.
     """
     asset = query if isinstance(query, AssetQuery) else AssetQuery.from_query_data(query)
-    pool = WorkerPool(path, size=1, timeout=timeout, environ=environ, startup_timeout=timeout)
+    pool = WorkerPool(
+        path,
+        size=1,
+        timeout=timeout,
+        environ=environ,
+        startup_timeout=timeout,
+        pass_environment=pass_environment,
+    )
     try:
         _load(pool).raise_for_problem()
         reply = pool.call({"op": "call", "query": asset.to_query_data()})

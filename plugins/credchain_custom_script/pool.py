@@ -1,10 +1,10 @@
 """A small, persistent pool of script workers, shared by the resolver's threads.
 
 Each worker is a child process (``python -m credchain_custom_script.worker``) in its own session,
-spoken to over its stdin/stdout pipes (see ``protocol``). Workers start on first use, up to
-``size``; a caller takes an idle one or waits for one. Every call opens and checks the script
-first (``source.read_script``) and the worker runs those checked bytes, sent over the pipe when
-they changed; it never opens the file itself.
+spoken to over its stdin/stdout pipes (see ``protocol``), with a minimal environment. Workers
+start on first use, up to ``size``; a caller takes an idle one or waits for one. Every call
+opens and checks the script first (``source.read_script``) and the worker runs those checked
+bytes, sent over the pipe when they changed; it never opens the file itself.
 
 A worker that times out, dies, or sends something that is not a message is killed, and so is
 every worker at ``close()``: always with its whole process group, so what the script spawned
@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +33,31 @@ from credchain_custom_script.protocol import ProtocolError, WorkerGone, recv, se
 from credchain_custom_script.source import ScriptRefused, ScriptSource, read_script
 from credchain_custom_script.worker import ENTRY_POINT
 
-__all__ = ["Worker", "WorkerPool"]
+__all__ = ["BASE_ENVIRONMENT", "Worker", "WorkerPool", "worker_environment"]
 
 #: how long a new worker may take to start and load the script (imports may be slow)
 STARTUP_TIMEOUT = 15.0
 #: how long a worker whose pipe closed may take to exit, to tell how it ended
 EXIT_GRACE = 1.0
+#: what a worker keeps of the scanner's environment (and ``LC_*``), besides the names passed
+BASE_ENVIRONMENT = frozenset(
+    {"PATH", "HOME", "LANG", "TZ", "TMPDIR", "PYTHONPATH", "CREDCHAIN_HOME", "CREDCHAIN_CONFIG"}
+)
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent)
+
+
+def worker_environment(
+    environ: Mapping[str, str], pass_environment: Iterable[str] = ()
+) -> dict[str, str]:
+    """A worker's environment: ``BASE_ENVIRONMENT``, ``LC_*`` and the names in ``pass_environment``.
+
+    The rest (a vault password in ``password_env``, tokens, proxies) stays in the scanner.
+    """
+    names = BASE_ENVIRONMENT | set(pass_environment)
+    env = {key: value for key, value in environ.items() if key in names or key.startswith("LC_")}
+    # the child must import this package even when the parent found it through sys.path
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
+    return env
 
 
 class NotDelivered(WorkerGone):
@@ -70,11 +88,8 @@ class Worker:
         environ: Mapping[str, str],
         timeout: float,
     ) -> Worker:
-        """Start a worker, send it ``source`` and wait until it says it is ready."""
+        """Start a worker with ``environ`` as it is, send it ``source``, wait until it is ready."""
         script = source.path
-        env = dict(environ)
-        # the child must import this package even when the parent found it through sys.path
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [_PACKAGE_ROOT, env.get("PYTHONPATH")]))
         command = [sys.executable, "-m", "credchain_custom_script.worker", str(script)]
         if entry_point != ENTRY_POINT:
             command.append(entry_point)
@@ -86,7 +101,7 @@ class Worker:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
                 cwd=cwd,
-                env=env,
+                env=dict(environ),
                 bufsize=0,
                 close_fds=True,
                 start_new_session=True,
@@ -217,7 +232,9 @@ class WorkerPool:
         entry_point: str = ENTRY_POINT,
         environ: Mapping[str, str] | None = None,
         startup_timeout: float | None = None,
+        pass_environment: Iterable[str] = (),
     ) -> None:
+        """``environ`` (default ``os.environ``) is filtered by ``worker_environment``."""
         self.script = script
         self.size = size
         self.timeout = timeout
@@ -225,7 +242,9 @@ class WorkerPool:
             max(STARTUP_TIMEOUT, timeout) if startup_timeout is None else startup_timeout
         )
         self.entry_point = entry_point
-        self._environ = dict(os.environ if environ is None else environ)
+        self._environ = worker_environment(
+            os.environ if environ is None else environ, pass_environment
+        )
         self._cond = threading.Condition()
         self._idle: list[Worker] = []
         self._workers: set[Worker] = set()

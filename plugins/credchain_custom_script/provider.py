@@ -26,6 +26,8 @@ class CustomScriptSettings(ProviderSettings):
     workers: int = Field(default=2, ge=1, le=64)
     #: seconds one call may take before its worker is killed and the lookup fails
     timeout: float = Field(default=30.0, gt=0, le=3600)
+    #: environment variables passed to the workers besides the minimal set (docs/custom-script.md)
+    pass_environment: tuple[str, ...] = ()
 
 
 class CustomScriptProvider(Provider[CustomScriptSettings]):
@@ -41,6 +43,7 @@ class CustomScriptProvider(Provider[CustomScriptSettings]):
             size=settings.workers,
             timeout=settings.timeout,
             environ=self._worker_environ(),
+            pass_environment=settings.pass_environment,
         )
 
     def _worker_environ(self) -> dict[str, str]:

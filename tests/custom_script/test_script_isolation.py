@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -306,3 +307,48 @@ def test_a_worker_killed_while_idle_costs_no_lookup(provider) -> None:
         time.sleep(0.01)
     assert password_of(resolver, "web-02") == "pw-web-02"
     assert pid not in provider.worker_pids
+
+
+ENVIRONMENT = """
+import base64, os
+
+def get_password_from_thycotic(query_data):
+    canary = os.environ.get("CREDCHAIN_TEST_CANARY", "(absent)")
+    return {
+        "username": " ".join(sorted(os.environ)),
+        "password": base64.b64encode(canary.encode()).decode(),
+    }
+"""
+
+
+def worker_environment(home: Path, **settings: Any) -> tuple[set[str], str]:
+    """The names in a worker's environment, and the canary's value there."""
+    install(home, ENVIRONMENT)
+    provider = CustomScriptProvider(
+        CustomScriptSettings(workers=1, timeout=5, **settings),
+        ProviderContext(entry="script", home=home),
+    )
+    try:
+        credential = resolver_for(provider).resolve(AssetQuery(asset_name="web-01"))
+    finally:
+        provider.close()
+    return set(credential.username.split()), credential.password.get_secret_value()
+
+
+def test_a_worker_gets_a_minimal_environment_not_the_scanners(home, monkeypatch) -> None:
+    monkeypatch.setenv("CREDCHAIN_TEST_CANARY", PLANTED)
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    names, canary = worker_environment(home)
+    assert canary == "(absent)"
+    assert "CREDCHAIN_TEST_CANARY" not in names
+    assert {"PATH", "CREDCHAIN_HOME", "LC_ALL", "PYTHONPATH"} <= names
+    assert names <= {"PATH", "HOME", "LANG", "TZ", "TMPDIR", "PYTHONPATH", "CREDCHAIN_HOME"} | {
+        name for name in names if name.startswith("LC_")
+    }
+
+
+def test_variables_named_in_pass_environment_reach_the_worker(home, monkeypatch) -> None:
+    monkeypatch.setenv("CREDCHAIN_TEST_CANARY", "let-through")
+    names, canary = worker_environment(home, pass_environment=("CREDCHAIN_TEST_CANARY",))
+    assert canary == "let-through"
+    assert "CREDCHAIN_TEST_CANARY" in names
