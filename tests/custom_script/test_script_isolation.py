@@ -147,15 +147,16 @@ def test_a_crashed_worker_is_replaced(provider) -> None:
 def dies(pid: int, within: float = 5.0) -> bool:
     """Whether process ``pid`` is gone, or dead and waiting for init to reap it, in time."""
     deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
+    while True:
         try:
             state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             return True  # gone and reaped
         if state == "Z":
             return True
+        if time.monotonic() >= deadline:
+            return False
         time.sleep(0.02)
-    return False
 
 
 def test_processes_the_script_started_die_with_a_hung_worker(provider, tmp_path) -> None:
