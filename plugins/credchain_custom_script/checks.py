@@ -2,16 +2,15 @@
 
 ``try_script`` is not named ``test_script``: pytest would collect it from any test importing it.
 
-A script is code the scanner runs with its own rights, so like ssh and sudo credchain refuses a
-file that someone else could have changed: one not owned by the user running credchain (or
-root), one writable by group or others, or one in a directory writable by group or others.
+The file checks (owner, mode, symbolic links, every directory up to ``/``) are in ``source``:
+``file_problem``, ``check_script``, ``try_script`` and the provider's lookups all go through its
+``read_script``, so ``credchain script check`` refuses exactly what a lookup refuses.
 """
 
 from __future__ import annotations
 
 import os
-import stat
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from credchain.home import CUSTOM_DIR
 from credchain.models import AssetQuery, SafeCredential
 from credchain_custom_script.output import credential_from_reply, invalid_script
 from credchain_custom_script.pool import WorkerPool
+from credchain_custom_script.source import ScriptRefused, read_script
 from credchain_custom_script.worker import ENTRY_POINT
 
 __all__ = [
@@ -43,49 +43,13 @@ def script_path(home: Path, setting: str | os.PathLike[str] | None = None) -> Pa
     return directory / Path(setting).expanduser()
 
 
-def _mode(st: os.stat_result) -> str:
-    return f"{stat.S_IMODE(st.st_mode):04o}"
-
-
 def file_problem(path: Path, *, uid: int | None = None) -> str | None:
     """Why ``path`` must not run, or ``None``; ``uid`` is the user running credchain."""
-    me = os.geteuid() if uid is None else uid
     try:
-        st = path.stat()
-    except FileNotFoundError:
-        return _missing(path)
-    except OSError as exc:
-        return f"cannot read the script: {exc.strerror}"
-    if not stat.S_ISREG(st.st_mode):
-        return "not a regular file"
-    if st.st_uid not in (me, 0):
-        return (
-            f"the file is owned by uid {st.st_uid}, not by uid {me} running credchain: "
-            "refusing to run code another user can change"
-        )
-    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return (
-            f"the file is writable by group or others (mode {_mode(st)}): "
-            f"refusing to run it; chmod go-w {path}"
-        )
-    parent = path.parent.stat()
-    sticky = parent.st_mode & stat.S_ISVTX
-    if parent.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not sticky:
-        return (
-            f"its directory is writable by group or others (mode {_mode(parent)}): "
-            f"anyone could replace the script; chmod go-w {path.parent}"
-        )
+        read_script(path, uid=uid)
+    except ScriptRefused as refused:
+        return refused.reason
     return None
-
-
-def _missing(path: Path) -> str:
-    found = sorted(p.name for p in path.parent.glob("*.py")) if path.parent.is_dir() else []
-    if not found:
-        return f"no script at {path}"
-    return (
-        f"no script at {path}; found {', '.join(found)}: the file must be named {path.name} "
-        "(or set the provider's 'script' setting)"
-    )
 
 
 @dataclass(frozen=True)
@@ -110,11 +74,12 @@ def check_script(
     timeout: float = 30.0,
     entry_point: str = ENTRY_POINT,
     environ: Mapping[str, str] | None = None,
+    pass_environment: Iterable[str] = (),
 ) -> ScriptCheck:
     """Check the file (place, owner, mode), then load it in a worker and find the entry point.
 
     Loading runs the script's top level, in a worker, so an import that hangs or crashes is
-    reported like any other problem.
+    reported like any other problem. ``environ`` is filtered as for the provider's workers.
     """
     pool = WorkerPool(
         path,
@@ -123,6 +88,7 @@ def check_script(
         entry_point=entry_point,
         environ=environ,
         startup_timeout=timeout,
+        pass_environment=pass_environment,
     )
     try:
         return _load(pool)
@@ -136,13 +102,21 @@ def try_script(
     *,
     timeout: float = 30.0,
     environ: Mapping[str, str] | None = None,
+    pass_environment: Iterable[str] = (),
 ) -> SafeCredential | None:
     """Run the script once for ``query``, as the provider would: a credential or ``None``.
 
     Raises ``ScriptError`` for an invalid script, invalid output, an exception, a hang or a crash.
     """
     asset = query if isinstance(query, AssetQuery) else AssetQuery.from_query_data(query)
-    pool = WorkerPool(path, size=1, timeout=timeout, environ=environ, startup_timeout=timeout)
+    pool = WorkerPool(
+        path,
+        size=1,
+        timeout=timeout,
+        environ=environ,
+        startup_timeout=timeout,
+        pass_environment=pass_environment,
+    )
     try:
         _load(pool).raise_for_problem()
         reply = pool.call({"op": "call", "query": asset.to_query_data()})
@@ -153,10 +127,7 @@ def try_script(
 
 def _load(pool: WorkerPool) -> ScriptCheck:
     path = pool.script
-    problem = file_problem(path)
-    if problem is not None:
-        return ScriptCheck(path, ok=False, reason=problem)
-    try:
+    try:  # the pool checks the file first, as for every lookup
         reply = pool.call({"op": "load"})
     except ScriptError as exc:
         return ScriptCheck(path, ok=False, reason=str(exc))

@@ -6,8 +6,12 @@ Passwords travel only here, never in argv, the environment or a log.
 
 Requests (parent -> worker)::
 
+    {"op": "source", "source": "<base64>"}          first, once: the script's checked bytes
     {"op": "call", "query": {"asset_name": ..., "ip_address": ..., "cmdb_id": ...}}
-    {"op": "load"}                                  load the script, call nothing
+    {"op": "load"}                                  report on the loaded script, call nothing
+
+A ``call`` or ``load`` also carries ``"source"`` when the script changed since the worker got it:
+the worker then runs the new bytes first. A worker never reads the script's file itself.
 
 Replies (worker -> parent)::
 
@@ -31,10 +35,22 @@ import struct
 import time
 from typing import Any
 
-__all__ = ["MAX_MESSAGE", "ProtocolError", "WorkerGone", "recv", "send"]
+__all__ = [
+    "MAX_MESSAGE",
+    "MAX_REQUEST",
+    "MAX_SCRIPT",
+    "ProtocolError",
+    "WorkerGone",
+    "recv",
+    "send",
+]
 
 #: a reply larger than this is junk, not a credential
 MAX_MESSAGE = 1 << 20
+#: a script larger than this is refused (its bytes travel in a request)
+MAX_SCRIPT = 1 << 20
+#: a request may carry a script of ``MAX_SCRIPT`` bytes in base64
+MAX_REQUEST = MAX_SCRIPT * 4 // 3 + (64 << 10)
 
 _HEADER = struct.Struct(">I")
 
@@ -56,15 +72,15 @@ def send(fd: int, message: dict[str, Any]) -> None:
         view = view[written:]
 
 
-def recv(fd: int, deadline: float | None = None) -> dict[str, Any]:
-    """Read one framed message; ``deadline`` is a ``time.monotonic()`` value.
+def recv(fd: int, deadline: float | None = None, *, limit: int = MAX_MESSAGE) -> dict[str, Any]:
+    """Read one framed message of at most ``limit`` bytes; ``deadline``: ``time.monotonic()``.
 
     Raises ``TimeoutError`` past the deadline, ``WorkerGone`` at end of file and
     ``ProtocolError`` for anything that is not a message.
     """
     (length,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size, deadline))
-    if length > MAX_MESSAGE:
-        raise ProtocolError(f"a message of {length} bytes is over the {MAX_MESSAGE} limit")
+    if length > limit:
+        raise ProtocolError(f"a message of {length} bytes is over the {limit} limit")
     try:
         message = json.loads(_read_exactly(fd, length, deadline))
     except (UnicodeDecodeError, json.JSONDecodeError):

@@ -20,8 +20,8 @@ from credchain.provider import (
     hookimpl,
     note,
 )
-from credchain_custom_script.checks import check_script, file_problem, script_path
-from credchain_custom_script.output import credential_from_reply, invalid_script
+from credchain_custom_script.checks import check_script, script_path
+from credchain_custom_script.output import credential_from_reply
 from credchain_custom_script.pool import WorkerPool
 
 __all__ = ["CustomScriptProvider", "CustomScriptSettings"]
@@ -34,6 +34,8 @@ class CustomScriptSettings(ProviderSettings):
     workers: int = Field(default=2, ge=1, le=64)
     #: seconds one call may take before its worker is killed and the lookup fails
     timeout: float = Field(default=30.0, gt=0, le=3600)
+    #: environment variables passed to the workers besides the minimal set (docs/custom-script.md)
+    pass_environment: tuple[str, ...] = ()
 
 
 class CustomScriptProvider(Provider[CustomScriptSettings]):
@@ -66,10 +68,12 @@ class CustomScriptProvider(Provider[CustomScriptSettings]):
             size=settings.workers,
             timeout=settings.timeout,
             environ=self._worker_environ(),
+            pass_environment=settings.pass_environment,
         )
 
     def _worker_environ(self) -> dict[str, str]:
-        """The scanner's environment, and where the config is for ``.api``."""
+        """The scanner's environment and where the config is (for ``.api``); the pool passes the
+        worker only a minimal part of it, and the ``pass_environment`` names."""
         environ = dict(self.context.environ)
         environ["CREDCHAIN_HOME"] = os.fspath(self.context.home)
         config = self.context.config
@@ -80,7 +84,10 @@ class CustomScriptProvider(Provider[CustomScriptSettings]):
     def check(self) -> str:
         """Check the script as ``resolve`` would run it: file, owner, mode, load, entry point."""
         result = check_script(
-            self.script, timeout=self.settings.timeout, environ=self._worker_environ()
+            self.script,
+            timeout=self.settings.timeout,
+            environ=self._worker_environ(),
+            pass_environment=self.settings.pass_environment,
         )
         result.raise_for_problem()
         return f"the script {self.script} is valid (entry point at line {result.entry_point_line})"
@@ -92,9 +99,6 @@ class CustomScriptProvider(Provider[CustomScriptSettings]):
 
     @hookimpl
     def credchain_lookup(self, query: AssetQuery) -> SafeCredential | None:
-        problem = file_problem(self.script)
-        if problem is not None:
-            raise invalid_script(self.script, problem)
         reply = self._pool.call({"op": "call", "query": query.to_query_data()})
         credential = credential_from_reply(reply, self.script)
         if credential is None:

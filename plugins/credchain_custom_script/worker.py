@@ -4,14 +4,17 @@ Run as ``python -m credchain_custom_script.worker SCRIPT [ENTRY_POINT]`` with th
 its stdin and stdout (see ``protocol``). It moves the protocol to private descriptors at once
 and points 0, 1 and 2 at ``/dev/null``, so whatever the script prints is lost, not mixed in.
 
-Before each call it compares the script's ``stat`` (device, inode, size, mtime) with the loaded
-one and reloads on a change: an edited script is picked up without a restart. A script that
-raises is reported by exception type and line number only, because a message may hold a secret.
+The worker never opens the script's file: the parent checks it and sends its bytes (see
+``source``), first when the worker starts and again with the next request after it changed, and
+the worker compiles those bytes with the script's path as their file name (so tracebacks and
+line numbers still name the script). An edited script is picked up without a restart. A script
+that raises is reported by exception type and line number only: a message may hold a secret.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import os
 import sys
 import types
@@ -20,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from credchain_custom_script.notfound import is_not_found
-from credchain_custom_script.protocol import WorkerGone, recv, send
+from credchain_custom_script.protocol import MAX_REQUEST, WorkerGone, recv, send
 
 __all__ = ["ENTRY_POINT", "ScriptRunner", "main"]
 
@@ -28,7 +31,6 @@ ENTRY_POINT = "get_password_from_thycotic"
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
 Reply = dict[str, Any]
-Signature = tuple[int, int, int, int]
 
 
 def _restore_base64_aliases() -> None:
@@ -46,37 +48,37 @@ def _module_name(path: Path) -> str:
 
 
 class ScriptRunner:
-    """Loads the script (again when it changed) and calls its entry point."""
+    """Runs the script's source as a module (again when it changes) and calls its entry point."""
 
     def __init__(self, path: Path, entry_point: str = ENTRY_POINT) -> None:
         self.path = path
         self.entry_point = entry_point
-        self._signature: Signature | None = None
         self._function: Callable[[dict[str, Any]], object] | None = None
-        self._failure: Reply | None = None
+        self._failure: Reply | None = _invalid("the worker was given no source")
         self._line = 0
 
-    def load(self) -> Reply | None:
-        """Make sure the current file is loaded; a reply when it cannot be."""
-        try:
-            st = os.stat(self.path)
-        except OSError as exc:
-            self._signature = None
-            return _invalid(f"cannot read the script: {exc.strerror}")
-        signature = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
-        if signature != self._signature:
-            self._signature = signature
-            self._function, self._failure = None, None
-            self._failure = self._exec()
+    def load(self, source: bytes) -> Reply | None:
+        """Run ``source`` as the script; a reply saying why when it cannot be loaded."""
+        self._function, self._failure = None, None
+        self._failure = self._exec(source)
         return self._failure
 
-    def _exec(self) -> Reply | None:
+    def update(self, request: dict[str, Any]) -> None:
+        """Load the source a request carries, if any (the script changed)."""
+        encoded = request.get("source")
+        if encoded is None:
+            return
+        try:
+            source = base64.b64decode(str(encoded), validate=True)
+        except binascii.Error:
+            self._function, self._failure = None, _invalid("the worker got a garbled source")
+            return
+        self.load(source)
+
+    def _exec(self, source: bytes) -> Reply | None:
         name = _module_name(self.path)
         try:
-            source = self.path.read_bytes()
             code = compile(source, str(self.path), "exec", dont_inherit=True)
-        except OSError as exc:
-            return _invalid(f"cannot read the script: {exc.strerror}")
         except SyntaxError as exc:
             return _invalid(f"syntax error at line {exc.lineno}: {exc.msg}")
         except ValueError:
@@ -103,12 +105,11 @@ class ScriptRunner:
         return None
 
     def loaded(self) -> Reply:
-        return self.load() or {"kind": "loaded", "line": self._line}
+        return self._failure or {"kind": "loaded", "line": self._line}
 
     def call(self, query: dict[str, Any]) -> Reply:
-        failure = self.load()
-        if failure is not None:
-            return failure
+        if self._failure is not None:
+            return self._failure
         assert self._function is not None
         try:
             result = self._function(dict(query))
@@ -167,18 +168,22 @@ def _private_channel() -> tuple[int, int]:
 
 
 def serve(runner: ScriptRunner, reader: int, writer: int) -> None:
-    """Load the script, then answer requests until the parent closes the pipe.
+    """Load the source sent first, then answer requests until the parent closes the pipe.
 
     Loading before "ready" puts a slow import (requests, a vault SDK) under the pool's start-up
     limit rather than the first call's timeout; a failure is kept and reported by each call.
     """
-    runner.load()
+    try:
+        runner.update(recv(reader, limit=MAX_REQUEST))
+    except WorkerGone:
+        return
     send(writer, {"kind": "ready"})
     while True:
         try:
-            request = recv(reader)
+            request = recv(reader, limit=MAX_REQUEST)
         except WorkerGone:
             return
+        runner.update(request)
         if request.get("op") == "load":
             reply = runner.loaded()
         else:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -189,3 +191,124 @@ def test_try_script_raises_for_an_invalid_script(home) -> None:
     path = install(home, "x = 1\n")
     with pytest.raises(ScriptError, match="no function 'get_password_from_thycotic'"):
         try_script(path, {"asset_name": "web-01"}, timeout=5)
+
+
+def elsewhere(home: Path, body: str = GOOD) -> Path:
+    """A safe script outside the custom directory (owner only, in a private directory)."""
+    directory = home / "elsewhere"
+    directory.mkdir(mode=0o700, exist_ok=True)
+    path = directory / "real_script.py"
+    path.write_text(textwrap.dedent(body), encoding="utf-8")
+    path.chmod(0o600)
+    return path
+
+
+def test_a_script_that_is_a_symbolic_link_is_refused(home) -> None:
+    link = script_path(home)
+    custom_dir(home)
+    link.symlink_to(elsewhere(home))
+    reason = file_problem(link)
+    assert reason is not None
+    assert "is a symbolic link; point the setting at the real file" in reason
+    assert check_script(link, timeout=5).reason == reason
+
+
+def test_a_script_under_a_group_writable_ancestor_directory_is_refused(home) -> None:
+    path = install(home)
+    ancestor = home / "integrations"
+    ancestor.chmod(0o770)
+    reason = file_problem(path)
+    assert reason is not None
+    assert f"{ancestor} above it is writable by group or others (mode 0770)" in reason
+    assert f"chmod go-w {ancestor}" in reason
+    ancestor.chmod(0o1770)  # sticky, like /tmp: others cannot replace what is in it
+    assert file_problem(path) is None
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a directory away needs root")
+def test_a_script_under_an_ancestor_directory_owned_by_another_user_is_refused(home) -> None:
+    path = install(home)
+    ancestor = home / "integrations" / "custom"
+    os.chown(ancestor, 4242, -1)
+    reason = file_problem(path)
+    assert reason is not None
+    assert f"{ancestor} above it is owned by uid 4242, not by uid 0" in reason
+
+
+def test_a_symbolic_link_on_the_directory_path_is_followed_and_its_target_checked(home) -> None:
+    shared = home / "shared"
+    target = shared / "thycotic"
+    target.mkdir(parents=True, mode=0o700)
+    (target / SCRIPT_NAME).write_text(textwrap.dedent(GOOD), encoding="utf-8")
+    (target / SCRIPT_NAME).chmod(0o600)
+    (home / "integrations" / "custom").mkdir(parents=True, mode=0o700)
+    (home / "integrations" / "custom" / "thycotic").symlink_to(target)
+    path = script_path(home)
+    assert file_problem(path) is None
+    shared.chmod(0o777)  # anyone could now swap the directory the link points to
+    reason = file_problem(path)
+    assert reason is not None and f"{shared} above it is writable by group or others" in reason
+
+
+def hostile_symlink(home: Path) -> None:
+    custom_dir(home)
+    script_path(home).symlink_to(elsewhere(home))
+
+
+def hostile_ancestor_mode(home: Path) -> None:
+    install(home)
+    (home / "integrations").chmod(0o775)
+
+
+def hostile_ancestor_owner(home: Path) -> None:
+    install(home)
+    if os.geteuid() != 0:
+        pytest.skip("giving a directory away needs root")
+    os.chown(home / "integrations", 4242, -1)
+
+
+@pytest.mark.parametrize(
+    "make_hostile",
+    [hostile_symlink, hostile_ancestor_mode, hostile_ancestor_owner],
+    ids=["symlink", "ancestor-mode", "ancestor-owner"],
+)
+def test_the_check_refuses_what_a_lookup_refuses_for_the_same_reason(home, make_hostile) -> None:
+    make_hostile(home)
+    path = script_path(home)
+    checked = check_script(path, timeout=5)
+    settings = CustomScriptSettings(workers=1, timeout=5)
+    provider = CustomScriptProvider(settings, ProviderContext(entry="script", home=home))
+    try:
+        with pytest.raises(ScriptError) as caught:
+            Resolver([ChainEntry("script", provider)]).resolve(AssetQuery(asset_name="web-01"))
+        assert provider.worker_pids == []
+    finally:
+        provider.close()
+    assert not checked.ok
+    assert f"invalid script {path}: {checked.reason}" in str(caught.value)
+
+
+def test_a_worker_runs_the_bytes_that_were_checked_even_if_the_file_is_then_swapped(
+    home, monkeypatch
+) -> None:
+    path = install(home)
+    swapped = path.with_name("swapped.tmp")
+    swapped.write_text(textwrap.dedent(GOOD).replace('b"pw"', 'b"not-checked"'))
+    swapped.chmod(0o600)
+    start = subprocess.Popen
+
+    def swap_then_start(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        if swapped.exists():  # after every check, before the worker reads anything
+            os.replace(swapped, path)
+        return start(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "Popen", swap_then_start)
+    settings = CustomScriptSettings(workers=1, timeout=5)
+    provider = CustomScriptProvider(settings, ProviderContext(entry="script", home=home))
+    try:
+        resolver = Resolver([ChainEntry("script", provider)])
+        credential = resolver.resolve(AssetQuery(asset_name="web-01"))
+    finally:
+        provider.close()
+    assert not swapped.exists()
+    assert credential.password.get_secret_value() == "pw"

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,7 +37,11 @@ def get_password_from_thycotic(query_data):
         with open(asset.split(":", 1)[1], "w") as out:
             out.write(str(child.pid))
         time.sleep(60)
-    if asset.startswith("exit"):
+    if asset.startswith(("leave", "orphan")):
+        child = subprocess.Popen(["sleep", "60"])
+        with open(asset.split(":", 1)[1], "w") as out:
+            out.write(str(child.pid))
+    if asset.startswith(("exit", "orphan")):
         os._exit(7)
     if asset.startswith("sysexit"):
         sys.exit(3)
@@ -139,22 +144,43 @@ def test_a_crashed_worker_is_replaced(provider) -> None:
     assert provider.worker_pids != before or len(before) > 1
 
 
+def dies(pid: int, within: float = 5.0) -> bool:
+    """Whether process ``pid`` is gone, or dead and waiting for init to reap it, in time."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            return True  # gone and reaped
+        if state == "Z":
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+
+
 def test_processes_the_script_started_die_with_a_hung_worker(provider, tmp_path) -> None:
     pid_file = tmp_path / "sleep.pid"
     with pytest.raises(ScriptError, match="did not answer"):
         resolver_for(provider).resolve(AssetQuery(asset_name=f"spawn:{pid_file}"))
+    assert dies(int(pid_file.read_text())), "the script's child process outlived its worker"
+
+
+def test_processes_the_script_started_die_with_a_crashed_worker(provider, tmp_path) -> None:
+    pid_file = tmp_path / "sleep.pid"
+    with pytest.raises(ScriptError, match=r"ended its worker during the call \(exit status 7\)"):
+        resolver_for(provider).resolve(AssetQuery(asset_name=f"orphan:{pid_file}"))
+    assert dies(int(pid_file.read_text())), "the script's child process outlived its worker"
+
+
+def test_processes_the_script_started_die_when_the_provider_is_closed(provider, tmp_path) -> None:
+    pid_file = tmp_path / "sleep.pid"
+    assert password_of(resolver_for(provider), f"leave:{pid_file}") == f"pw-leave:{pid_file}"
     pid = int(pid_file.read_text())
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            break  # gone and reaped
-        if state == "Z":
-            break  # dead, waiting for init to reap it
-        time.sleep(0.02)
-    else:
-        pytest.fail("the script's child process outlived its worker")
+    assert not dies(pid, within=0)  # the call is over and its child still runs
+    provider.close()
+    assert dies(pid), "the script's child process outlived the provider's close()"
+    assert worker_children() == []
 
 
 def test_workers_start_on_first_use_and_close_stops_them(home) -> None:
@@ -183,6 +209,16 @@ def test_an_edited_script_is_picked_up_without_a_restart(home, provider) -> None
     os.utime(path, ns=(time.time_ns(), time.time_ns() + 1_000_000))
     assert password_of(resolver, "web-01") == "v3-web-01"
     assert provider.worker_pids == pids
+
+
+def test_an_edit_that_keeps_the_size_and_the_mtime_is_picked_up_too(home, provider) -> None:
+    resolver = resolver_for(provider)
+    assert password_of(resolver, "web-01") == "pw-web-01"
+    path = provider.script
+    before = path.stat()
+    path.write_text(path.read_text().replace('"pw-"', '"v2-"'))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert password_of(resolver, "web-01") == "v2-web-01"  # the checked bytes tell
 
 
 def test_calls_beyond_the_pool_size_wait_for_a_worker(home) -> None:
@@ -272,3 +308,48 @@ def test_a_worker_killed_while_idle_costs_no_lookup(provider) -> None:
         time.sleep(0.01)
     assert password_of(resolver, "web-02") == "pw-web-02"
     assert pid not in provider.worker_pids
+
+
+ENVIRONMENT = """
+import base64, os
+
+def get_password_from_thycotic(query_data):
+    canary = os.environ.get("CREDCHAIN_TEST_CANARY", "(absent)")
+    return {
+        "username": " ".join(sorted(os.environ)),
+        "password": base64.b64encode(canary.encode()).decode(),
+    }
+"""
+
+
+def worker_environment(home: Path, **settings: Any) -> tuple[set[str], str]:
+    """The names in a worker's environment, and the canary's value there."""
+    install(home, ENVIRONMENT)
+    provider = CustomScriptProvider(
+        CustomScriptSettings(workers=1, timeout=5, **settings),
+        ProviderContext(entry="script", home=home),
+    )
+    try:
+        credential = resolver_for(provider).resolve(AssetQuery(asset_name="web-01"))
+    finally:
+        provider.close()
+    return set(credential.username.split()), credential.password.get_secret_value()
+
+
+def test_a_worker_gets_a_minimal_environment_not_the_scanners(home, monkeypatch) -> None:
+    monkeypatch.setenv("CREDCHAIN_TEST_CANARY", PLANTED)
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    names, canary = worker_environment(home)
+    assert canary == "(absent)"
+    assert "CREDCHAIN_TEST_CANARY" not in names
+    assert {"PATH", "CREDCHAIN_HOME", "LC_ALL", "PYTHONPATH"} <= names
+    assert names <= {"PATH", "HOME", "LANG", "TZ", "TMPDIR", "PYTHONPATH", "CREDCHAIN_HOME"} | {
+        name for name in names if name.startswith("LC_")
+    }
+
+
+def test_variables_named_in_pass_environment_reach_the_worker(home, monkeypatch) -> None:
+    monkeypatch.setenv("CREDCHAIN_TEST_CANARY", "let-through")
+    names, canary = worker_environment(home, pass_environment=("CREDCHAIN_TEST_CANARY",))
+    assert canary == "let-through"
+    assert "CREDCHAIN_TEST_CANARY" in names

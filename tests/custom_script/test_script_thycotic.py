@@ -165,3 +165,38 @@ def test_a_script_that_reuses_a_missing_configuration_fails_clearly(home, write_
         pytest.raises(ScriptError, match=rf"{SCRIPT_NAME} raised ConfigError at line \d+"),
     ):
         resolver.resolve(AssetQuery(asset_name=WEB))
+
+
+VAULT_PW = "CREDCHAIN_TEST_VAULT_PW"
+
+
+def configure_password_env(write_config, server: DevServer, script: dict[str, object]) -> None:
+    """The stored vault entry takes its password from ``VAULT_PW`` (``password_env``)."""
+    vault = {**vault_table(server), "password_env": VAULT_PW}
+    del vault["password"]
+    script = {"type": "custom-script", "workers": 1, "timeout": 10, **script}
+    write_config({"chain": ["script"], "providers": {"vault": vault, "script": script}})
+
+
+def test_a_vault_password_from_the_environment_is_not_passed_to_the_api(
+    home, write_config, secret_server, monkeypatch
+) -> None:
+    install(home, (CONTRIB / "secret_server_api.py").read_text())
+    monkeypatch.setenv(VAULT_PW, secret_server.ready_info()["admin"]["password"])
+    configure_password_env(write_config, secret_server, {})
+    with (
+        Resolver.from_config() as resolver,
+        pytest.raises(ScriptError, match=r"raised ConfigError at line \d+"),
+    ):
+        resolver.resolve(AssetQuery(asset_name=WEB))
+
+
+def test_a_vault_password_named_in_pass_environment_reaches_the_api(
+    home, write_config, secret_server, monkeypatch
+) -> None:
+    install(home, (CONTRIB / "secret_server_api.py").read_text())
+    monkeypatch.setenv(VAULT_PW, secret_server.ready_info()["admin"]["password"])
+    configure_password_env(write_config, secret_server, {"pass_environment": [VAULT_PW]})
+    with Resolver.from_config() as resolver:
+        credential = resolver.resolve(AssetQuery(asset_name=WEB))
+    assert credential.password.get_secret_value() == demo_password(WEB)
