@@ -113,7 +113,7 @@ def advise(case: Case, error: BaseException | None = None, where: Where | None =
             "SecretServer/api/v1/secrets).",
         ]
     if case is Case.TLS_UNTRUSTED:
-        presented = getattr(error, "presented", None)
+        presented = error.presented if isinstance(error, TLSVerificationError) else None
         shown = format_fingerprint(presented) if presented else "(see above)"
         return [
             f"The server presents a certificate with SHA-256 fingerprint {shown}.",
