@@ -152,18 +152,22 @@ class Resolver:
         loaded = load_provider_classes(
             [config.entry(name).type for name in config.chain], tolerant=tolerant
         )
-        entries = []
-        for name in config.chain:
-            entry_config = config.entry(name)
-            provider_class = loaded.classes.get(entry_config.type)
-            if provider_class is None:
-                continue
-            context = ProviderContext(entry=name, home=config.home, config=config, environ=env)
-            provider = build_provider(
-                entry_config, provider_class, context, config_path=str(config.path)
-            )
-            entries.append(ChainEntry(name, provider, entry_config.on_error, entry_config.type))
-        resolver = cls(entries, enabled=config.enabled)
+        entries: list[ChainEntry] = []
+        try:
+            for name in config.chain:
+                entry_config = config.entry(name)
+                provider_class = loaded.classes.get(entry_config.type)
+                if provider_class is None:
+                    continue
+                context = ProviderContext(entry=name, home=config.home, config=config, environ=env)
+                provider = build_provider(
+                    entry_config, provider_class, context, config_path=str(config.path)
+                )
+                entries.append(ChainEntry(name, provider, entry_config.on_error, entry_config.type))
+            resolver = cls(entries, enabled=config.enabled)
+        except BaseException:
+            close_providers(entries)  # what was built before the failure holds sessions
+            raise
         resolver.load_failures = loaded.failures
         return resolver
 

@@ -41,8 +41,9 @@ class ThycoticProvider(SecretServerProvider[ThycoticSettings]):
     Settings = ThycoticSettings
 
     def __init__(self, settings: ThycoticSettings, context: ProviderContext) -> None:
+        mapping = settings.resolved_mapping(context.home)  # before a session is opened
         super().__init__(settings, context, settings)
-        self.mapping: Mapping = settings.resolved_mapping(context.home)
+        self.mapping: Mapping = mapping
 
     @classmethod
     def describe(cls, table: AnyMapping[str, Any], home: Path) -> str:

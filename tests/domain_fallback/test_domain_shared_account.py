@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import tomli_w
 
 from credchain import AssetQuery, Resolver
@@ -107,3 +108,18 @@ def test_the_session_closes_with_its_last_user(secret_server: DevServer, tmp_pat
     with Resolver.from_config(config, environ=environ) as second:
         second.resolve(WEB)
     assert secret_server.get_stats()["grants"]["password"] == 2
+
+
+def test_a_chain_that_fails_to_build_releases_what_it_opened(
+    secret_server: DevServer, tmp_path: Path
+) -> None:
+    from credchain.errors import ConfigError
+    from credchain_thycotic import account
+
+    config = write_config(tmp_path, secret_server, token_cache=False)
+    text = config.read_text().replace('connection = "primary"', 'connection = "nowhere"')
+    config.write_text(text)
+    opened = len(account._accounts)
+    with pytest.raises(ConfigError, match="nowhere"):
+        Resolver.from_config(config, environ={"CREDCHAIN_HOME": str(tmp_path)})
+    assert len(account._accounts) == opened
