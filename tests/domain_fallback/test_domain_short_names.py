@@ -214,10 +214,11 @@ def machine_secrets(draw: st.DrawFn) -> tuple[str, str, dict[str, str]]:
     return draw(labels), domain, domain_map
 
 
-def _fqdn_or_ip(draw: st.DrawFn, machine: str) -> str | None:
-    host = draw(st.sampled_from([machine, machine.upper(), draw(labels)]))
-    fqdn = f"{host}.{draw(dns_names)}"
-    return draw(st.sampled_from([fqdn, draw(ipv4), None]))
+def _fqdn_or_ip(data: st.DataObject, machine: str) -> str | None:
+    """An FQDN (often of a host called ``machine``, in any case), an IP address, or nothing."""
+    host = data.draw(st.sampled_from([machine, machine.upper(), data.draw(labels)]))
+    fqdn = f"{host}.{data.draw(dns_names)}"
+    return data.draw(st.sampled_from([fqdn, data.draw(ipv4), None]))
 
 
 def _domains_of(query: AssetQuery, domain_map: dict[str, str]) -> set[str]:
@@ -248,8 +249,8 @@ def test_no_asset_outside_a_domain_gets_a_machine_secret_of_that_domain(
     secret: tuple[str, str, dict[str, str]], data: st.DataObject
 ) -> None:
     machine, domain, domain_map = secret
-    asset_name = _fqdn_or_ip(data.draw, machine)
-    ip_address = _fqdn_or_ip(data.draw, machine)
+    asset_name = _fqdn_or_ip(data, machine)
+    ip_address = _fqdn_or_ip(data, machine)
     hint = data.draw(st.one_of(st.none(), labels, dns_names))
     assume(asset_name or ip_address)
     query = AssetQuery(asset_name=asset_name, ip_address=ip_address, domain=hint)
