@@ -70,6 +70,12 @@ class EntryConfig:
     #: settings given as plain text in the file (checked against the provider's secret fields)
     plain_keys: frozenset[str] = frozenset()
 
+    def __repr__(self) -> str:
+        # Settings hold decrypted and environment values: their names only, never a value.
+        on_error = f", on_error={self.on_error!r}" if self.on_error else ""
+        names = ", ".join(self.settings)
+        return f"EntryConfig(name={self.name!r}, type={self.type!r}{on_error}, settings=<{names}>)"
+
 
 @dataclass(frozen=True)
 class Config:
@@ -80,6 +86,13 @@ class Config:
     enabled: bool = True
     chain: tuple[str, ...] = ()
     providers: Mapping[str, EntryConfig] = field(default_factory=dict)
+
+    def __repr__(self) -> str:
+        providers = ", ".join(f"{name!r}: {entry!r}" for name, entry in self.providers.items())
+        return (
+            f"Config(path={self.path!r}, home={self.home!r}, enabled={self.enabled!r}, "
+            f"chain={self.chain!r}, providers={{{providers}}})"
+        )
 
     def entry(self, name: str) -> EntryConfig:
         """The table of ``name``; a chain name with no table is an entry of that type."""

@@ -4,7 +4,9 @@ For an asset the provider derives its machine keys and its domain (``keys``), th
 first secret of (``rules``):
 
 (a) ``machine``: a secret whose ``machine_field`` equals a machine key (asset name, host name,
-    short name, IP address, in that order);
+    short name, IP address, in that order); a short name takes only a secret whose
+    ``domain_field`` is the short name's own domain (``dc-09`` of ``dc-09.evil.example.net``
+    never gets CORP's ``DC-09``);
 (b) ``domain``: else a secret with no machine whose ``domain_field`` is the asset's domain (the
     query's hint, the FQDN's suffix, else ``default_domain``), if that domain is in ``domains``;
 (c) ``local``: else, with ``fallback_to_local``, the ``username`` account with an empty domain.

@@ -7,6 +7,11 @@ Machine keys, in the order they are searched, duplicates (any case) dropped:
 3. the short name (first label) of each of those that is an FQDN;
 4. ``ip_address`` (or ``asset_name``) when it is an IP address.
 
+A full name (1, 2, 4) names a machine by itself. A short name (3) names one only within a
+domain: the query's ``domain`` hint if given, else the domain of the FQDN it was cut from
+(``dc-09`` of ``dc-09.evil.example.net`` is a machine of ``EVIL``). ``scoped_machine_keys``
+says, for each key, which: a short name may only take a machine secret of its own domain.
+
 The asset's domain, first match wins: the query's ``domain`` hint; the DNS suffix of the first
 FQDN among ``asset_name`` and ``ip_address``; ``default_domain``; else none. A domain written as
 a DNS name (it has a dot) becomes a domain name through ``domain_map`` (the longest mapped
@@ -25,11 +30,13 @@ from dataclasses import dataclass
 
 __all__ = [
     "AssetDomain",
+    "MachineKey",
     "asset_domain",
     "domain_spellings",
     "is_ip_address",
     "machine_keys",
     "normalize_domain",
+    "scoped_machine_keys",
     "short_name",
 ]
 
@@ -73,6 +80,46 @@ def machine_keys(asset_name: str | None, ip_address: str | None) -> tuple[str, .
             seen.add(key.casefold())
             keys.append(key)
     return tuple(keys)
+
+
+@dataclass(frozen=True, slots=True)
+class MachineKey:
+    """A machine key and, for a short name, the domains it names a machine in."""
+
+    text: str
+    #: None for a full name; for a short name its domains (empty when none is known)
+    short_in: frozenset[str] | None = None
+
+
+def scoped_machine_keys(
+    *,
+    hint: str | None,
+    asset_name: str | None,
+    ip_address: str | None,
+    domain_map: Mapping[str, str] | None = None,
+) -> tuple[MachineKey, ...]:
+    """``machine_keys`` in order, each short name with its domains (see the module docstring)."""
+    hosts = [h for h in (_host(asset_name), _host(ip_address)) if h]
+    full = {h.casefold() for h in hosts}
+    full.update(a.casefold() for a in (asset_name, ip_address) if a and is_ip_address(a))
+    if asset_name:
+        full.add((asset_name.rstrip(".") or asset_name).casefold())
+    hinted = normalize_domain(hint, domain_map) if hint else ""
+    scoped = []
+    for key in machine_keys(asset_name, ip_address):
+        if key.casefold() in full:
+            scoped.append(MachineKey(key))
+            continue
+        if hint:
+            domains = {hinted}
+        else:
+            domains = {
+                normalize_domain(host.split(".", 1)[1], domain_map)
+                for host in hosts
+                if (short_name(host) or "").casefold() == key.casefold()
+            }
+        scoped.append(MachineKey(key, frozenset(d for d in domains if d)))
+    return tuple(scoped)
 
 
 def normalize_domain(name: str, domain_map: Mapping[str, str] | None = None) -> str:

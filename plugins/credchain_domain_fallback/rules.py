@@ -1,9 +1,11 @@
 """The three rules, as searches: which secrets qualify for an asset, in the order they are tried.
 
 (a) ``machine``: per machine key, in key order, one search of ``machine_field`` (exact); the
-    first key with a match wins. (b) ``domain``: a secret with no machine value whose
-    ``domain_field`` names the asset's domain, which must be one of ``domains``. (c) ``local``
-    (with ``fallback_to_local``): a secret with no machine value and an empty ``domain_field``.
+    first key with a match wins. A short name takes only a secret whose ``domain_field`` names
+    one of its domains (``short_name_allows``); a full name takes any. (b) ``domain``: a secret
+    with no machine value whose ``domain_field`` names the asset's domain, which must be one of
+    ``domains``. (c) ``local`` (with ``fallback_to_local``): a secret with no machine value and
+    an empty ``domain_field``.
 With ``username`` every rule keeps only secrets with that username, and (b) and (c) share one
 search of ``username_field``; without it (b) searches ``domain_field`` once for each spelling of
 the domain (``CORP``, ``corp.example.com``, a ``domain_map`` suffix). Several
@@ -23,15 +25,16 @@ from credchain.provider import AssetQuery, ProviderError, note
 from credchain.tokens import AccessToken
 from credchain_domain_fallback.keys import (
     AssetDomain,
+    MachineKey,
     asset_domain,
     domain_spellings,
-    machine_keys,
     normalize_domain,
+    scoped_machine_keys,
 )
 from credchain_domain_fallback.settings import DomainFallbackSettings
 from credchain_thycotic.client import SecretServerClient, SecretSummary
 
-__all__ = ["Finder", "Match", "Rule"]
+__all__ = ["Finder", "Match", "Rule", "field_value", "short_name_allows"]
 
 Rule = Literal["machine", "domain", "local"]
 #: search page size: far more than one asset's secrets; a full page is reported in the trace
@@ -51,6 +54,19 @@ def field_value(summary: SecretSummary, name: str) -> tuple[bool, str]:
     """``(the template has the field, its value or "")`` from a search record's extended fields."""
     present, value = summary.field(name)
     return present, value or ""
+
+
+def short_name_allows(key: MachineKey, secret_domain: str | None) -> bool:
+    """Whether ``key`` may take a machine secret of ``secret_domain`` (None: it has none).
+
+    A full name takes any; a short name one of its own domains', or, when it has none known,
+    only a secret with no domain. ``secret_domain`` is normalised (``normalize_domain``).
+    """
+    if key.short_in is None:
+        return True
+    if secret_domain is None:
+        return not key.short_in
+    return secret_domain in key.short_in
 
 
 class Finder:
@@ -75,7 +91,12 @@ class Finder:
         ``token`` is the one the resolver's walk holds (else the client's shared one).
         """
         s = self.settings
-        keys = machine_keys(query.asset_name, query.ip_address)
+        keys = scoped_machine_keys(
+            hint=query.domain,
+            asset_name=query.asset_name,
+            ip_address=query.ip_address,
+            domain_map=s.domain_map,
+        )
         domain = asset_domain(
             hint=query.domain,
             asset_name=query.asset_name,
@@ -83,21 +104,22 @@ class Finder:
             default_domain=s.default_domain,
             domain_map=s.domain_map,
         )
-        note(f"machine keys: {', '.join(keys) or 'none'}")
+        names = [key.text for key in keys]
+        note(f"machine keys: {', '.join(names) or 'none'}")
         note(f"asset domain: {domain.name or 'unknown'} (from {domain.source})")
         fields = [s.machine_field, s.domain_field, s.username_field]
         if with_passwords:
             fields += [name for name in s.credential_fields.names if name not in fields]
         matches: list[Match] = []
         for key in keys:
-            found = self._search(key, s.machine_field, fields, token=token)
+            found = self._search(key.text, s.machine_field, fields, token=token)
             hits = [m for m in found if self._machine_matches(m, key)]
-            matches += [Match("machine", key, m) for m in _oldest_first(hits)]
+            matches += [Match("machine", key.text, m) for m in _oldest_first(hits)]
             if hits and first_only:
-                note(f"rule machine matched key {key}")
+                note(f"rule machine matched key {key.text}")
                 return matches
         if keys and not matches:
-            note(f"rule machine: no secret for {', '.join(keys)}")
+            note(f"rule machine: no secret for {', '.join(names)}")
         domain_ok = self._domain_allowed(domain.name)
         domain_hits: list[SecretSummary] = []
         local_hits: list[SecretSummary] = []
@@ -137,11 +159,23 @@ class Finder:
 
     # -- predicates ------------------------------------------------------------------------------
 
-    def _machine_matches(self, summary: SecretSummary, key: str) -> bool:
+    def _machine_matches(self, summary: SecretSummary, key: MachineKey) -> bool:
         present, value = field_value(summary, self.settings.machine_field)
         # Trust the server's exact search when it did not echo the field; else check it.
-        machine_ok = not present or value.casefold() == key.casefold()
-        return machine_ok and self._user_matches(summary)
+        machine_ok = not present or value.casefold() == key.text.casefold()
+        if not (machine_ok and self._user_matches(summary)):
+            return False
+        _, written = field_value(summary, self.settings.domain_field)
+        secret_domain = normalize_domain(written, self.settings.domain_map) or None
+        if short_name_allows(key, secret_domain):
+            return True
+        where = ", ".join(sorted(key.short_in or ())) or "an unknown domain"
+        has = f"is of domain {secret_domain}" if secret_domain else "has no domain"
+        note(
+            f"rule machine: refused secret {summary.id} for the short name {key.text}: "
+            f"it {has}, the short name is a machine of {where}"
+        )
+        return False
 
     def _user_matches(self, summary: SecretSummary) -> bool:
         wanted = self.settings.username

@@ -25,7 +25,7 @@ from credchain.provider import (
 )
 from credchain.tokens import AccessToken
 from credchain_thycotic.base import SecretServerProvider, secret_credential
-from credchain_thycotic.client import SecretServerClient, SecretSummary, SecretValues
+from credchain_thycotic.client import SecretServerClient, SecretSummary, SecretValues, field_key
 from credchain_thycotic.mapping import Mapping
 from credchain_thycotic.settings import SECRET_NAME, ThycoticSettings
 
@@ -33,6 +33,11 @@ __all__ = ["SecretServerClient", "ThycoticProvider", "ThycoticSettings"]
 
 #: how many search results to ask for: enough to see that a match is not unique
 _TAKE = 10
+
+
+def _is_secret_name(field: str) -> bool:
+    """Whether the search field is the secret's name, spelled by the one field rule."""
+    return field_key(field) == field_key(SECRET_NAME)
 
 
 class ThycoticProvider(SecretServerProvider[ThycoticSettings]):
@@ -73,9 +78,10 @@ class ThycoticProvider(SecretServerProvider[ThycoticSettings]):
         if text is None:
             note(f"the query has no {mapping.safe_field}")
             return []
+        by_name = _is_secret_name(mapping.thycotic_field)
         found = self.client.search(
             text,
-            search_field=None if mapping.thycotic_field == SECRET_NAME else mapping.thycotic_field,
+            search_field=None if by_name else mapping.thycotic_field,
             exact=self.settings.exact_match,
             extended_fields=mapping.credential_fields.names,
             take=take,

@@ -52,14 +52,20 @@ def _secret(
 
 
 SECRETS = [
-    # (a) machine secrets: FQDN, short name, IP; two for app-01 (ambiguous)
+    # (a) machine secrets: FQDN, short name (of CORP: a short name needs its domain), IP; two
+    # for app-01 (ambiguous)
     _secret(
         101,
         "web-01 Administrator",
         WINDOWS,
         {"machine": "web-01.corp.example.com", "username": "Administrator"},
     ),
-    _secret(102, "web-01 svc-scan", WINDOWS, {"machine": "WEB-01", "username": "svc-scan"}),
+    _secret(
+        102,
+        "web-01 svc-scan",
+        SCAN,
+        {"machine": "WEB-01", "domain": "CORP", "username": "svc-scan"},
+    ),
     _secret(
         103, "10.0.0.5 Administrator", WINDOWS, {"machine": "10.0.0.5", "username": "Administrator"}
     ),

@@ -286,6 +286,6 @@ def test_local_fallback_when_the_domain_has_no_such_account(chain: Callable[...,
 
 
 def test_local_fallback_ignores_machine_secrets(chain: Callable[..., Resolver]) -> None:
-    # 102 (machine WEB-01, svc-scan) has no domain field: it is not the local account
+    # 102 (machine WEB-01, svc-scan) is a machine secret: it is not the local account
     resolver = chain(username="svc-scan", fallback_to_local=True, domains=["LAB"])
     assert secret_id(resolver.resolve({"asset_name": "ws-1.corp.example.com"})) == 205
