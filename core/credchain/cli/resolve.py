@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from credchain.cli import machine_output
 from credchain.cli.output import print_credential
 from credchain.errors import CredchainError, CredentialNotFound, QueryError
 from credchain.models import AssetQuery
@@ -89,6 +90,8 @@ def resolve(
     negative_ttl: float | None,
 ) -> None:
     """Resolve one asset's credential, or a whole inventory, through the configured chain."""
+    if as_json:
+        machine_output()
     if inventory is not None:
         from credchain.cli.scan import run_inventory
 
