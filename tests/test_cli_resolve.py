@@ -106,6 +106,13 @@ def test_other_errors_exit_1_with_one_line(
     assert err.count("\n") == 1 and "Traceback" not in err
 
 
+def test_an_error_naming_a_line_break_stays_one_line(config: Path, tmp_path: Path) -> None:
+    where = tmp_path / "odd\nname.toml"
+    code, out, err = run("resolve", "--json", "--config", str(where), "--asset-name", "web-01")
+    assert (code, out) == (1, "")
+    assert err.count("\n") == 1 and "odd\\nname.toml" in err
+
+
 def test_unknown_provider_in_chain_exits_1_naming_it(
     config: Path, write_config: WriteConfig
 ) -> None:
