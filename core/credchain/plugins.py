@@ -2,7 +2,9 @@
 
 The resolver loads exactly the provider types its chain names, in the chain's order. A name that
 is not installed fails with the list of what is; a provider whose import fails is reported with
-its distribution and the exception, or skipped and reported in tolerant mode.
+its distribution and the exception, or skipped and reported in tolerant mode. These reports are
+credchain's own: stevedore is told not to log its own ("Could not load ..."), and a type that
+two distributions install is warned about here, naming both targets.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, SecretStr, ValidationError
 from stevedore import NamedExtensionManager
-from stevedore.extension import ExtensionManager
+from stevedore.extension import Extension, ExtensionManager
 
 from credchain.config import EntryConfig, settings_error
 from credchain.errors import PluginLoadError
@@ -92,6 +94,19 @@ def _first_line(obj: object) -> str:
     return doc.splitlines()[0].strip() if doc else ""
 
 
+def _last_installed(_group: str, name: str, extensions: list[Extension[Any]]) -> Extension[Any]:
+    """stevedore's choice among entry points of one name (the last), warned about in our words."""
+    chosen = extensions[-1]
+    log.warning(
+        "provider %r is installed %d times (%s); using %s",
+        name,
+        len(extensions),
+        ", ".join(ext.entry_point.value for ext in extensions),
+        chosen.entry_point.value,
+    )
+    return chosen
+
+
 def installed_providers() -> list[ProviderInfo]:
     """Every installed provider, sorted by name; a broken one carries its ``error``."""
     _forget_scanned_entry_points()
@@ -157,6 +172,8 @@ def load_provider_classes(types: Sequence[str], *, tolerant: bool = False) -> Lo
         name_order=True,
         invoke_on_load=False,
         on_load_failure_callback=on_failure,
+        on_missing_entrypoints_callback=None,  # reported below, with what is installed
+        conflict_resolver=_last_installed,
     )
     loaded = {ext.name: ext.plugin for ext in manager}
     installed = sorted(ep.name for ep in manager.list_entry_points())

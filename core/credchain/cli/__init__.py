@@ -5,6 +5,11 @@ asset by scanners that are not written in Python) does not pay for the dev serve
 commands. A ``CredchainError`` ends the command with one line on stderr and exit code 1; the
 traceback only with ``--debug``.
 
+Log records reach stderr through ``CliLogHandler``: credchain's own warnings; those of libraries
+(urllib3, stevedore, Python's ``warnings``) only with ``--debug``, and then without the query
+strings of their URLs; nothing at all under ``resolve --json`` unless ``--debug``, as that
+stderr is the machine interface's one line.
+
 Provider distributions add commands through the entry-point group ``credchain.commands``: the
 entry point's name is the command's, its target a ``click.Command``. The thycotic plugin brings
 ``add`` and ``configure-thycotic``, the custom-script plugin ``script``. A core command's name
@@ -16,6 +21,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import logging
+import re
 from typing import Any
 
 import click
@@ -25,6 +31,67 @@ from credchain.errors import CredchainError, PluginLoadError
 #: the entry-point group through which distributions add commands
 COMMAND_GROUP = "credchain.commands"
 log = logging.getLogger(__name__)
+
+#: the query string of a URL in a library's log message (it names assets)
+_QUERY = re.compile(r"\?[^\s'\"]+")
+QUERY_REMOVED = "?<query>"
+
+
+def is_own_logger(name: str) -> bool:
+    """Whether a logger is credchain's: the framework's, or a ``credchain_*`` provider's."""
+    return name == "credchain" or name.startswith(("credchain.", "credchain_"))
+
+
+class CliLogHandler(logging.Handler):
+    """The command line's log output, on the stderr of the moment (see the module docstring)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.debug = False
+        self.machine = False
+        self.setFormatter(logging.Formatter("credchain: %(levelname)s: %(name)s: %(message)s"))
+
+    def shows(self, record: logging.LogRecord) -> bool:
+        if self.debug:
+            return True
+        return not self.machine and is_own_logger(record.name)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not self.shows(record):
+            return
+        try:
+            text = self.format(record)
+            if not is_own_logger(record.name):
+                text = _QUERY.sub(QUERY_REMOVED, text)
+            click.echo(text, err=True)
+        except Exception:
+            self.handleError(record)
+
+
+#: installed on the root logger by ``main`` unless something else already handles logging
+LOG_HANDLER = CliLogHandler()
+
+
+def setup_logging(debug: bool) -> None:
+    """Send log records to stderr through ``LOG_HANDLER``, as the module docstring says.
+
+    Like ``logging.basicConfig``, this leaves alone a process whose root logger already has
+    handlers (an application embedding the CLI, or pytest).
+    """
+    LOG_HANDLER.debug, LOG_HANDLER.machine = debug, False
+    root = logging.getLogger()
+    if LOG_HANDLER not in root.handlers:
+        if root.handlers:
+            return
+        root.addHandler(LOG_HANDLER)
+        logging.captureWarnings(True)
+    root.setLevel(logging.DEBUG if debug else logging.WARNING)
+
+
+def machine_output() -> None:
+    """Keep every log record off stderr from now on, unless ``--debug`` (``resolve --json``)."""
+    LOG_HANDLER.machine = True
+
 
 #: command name -> "module:attribute" of its click command: the core's own
 COMMANDS: dict[str, str] = {
@@ -120,7 +187,4 @@ class LazyGroup(click.Group):
 @click.version_option(package_name="credchain")
 def main(debug: bool) -> None:
     """credchain: asset credentials from privileged-access vaults, at scan time."""
-    logging.basicConfig(
-        level=logging.DEBUG if debug else logging.WARNING,
-        format="credchain: %(levelname)s: %(name)s: %(message)s",
-    )
+    setup_logging(debug)

@@ -1,7 +1,8 @@
 """``credchain resolve``: one asset's credential, for people or (``--json``) for scanners.
 
 Machine contract with ``--json``: the SAFE dict alone on stdout; exit 0 found, 3 not found, 1 any
-other error, with one line on stderr. The query comes from the flags, or as a JSON object on
+other error, with one line on stderr (control characters in it escaped, so it stays one line)
+and no log record unless ``--debug``. The query comes from the flags, or as a JSON object on
 stdin when no flag is given. ``--inventory FILE`` resolves a whole scan (``credchain.cli.scan``).
 """
 
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import click
 
-from credchain.cli.output import print_credential
+from credchain.cli import machine_output
+from credchain.cli.output import print_credential, terminal_safe
 from credchain.errors import CredchainError, CredentialNotFound, QueryError
 from credchain.models import AssetQuery
 from credchain.resolver import Resolver
@@ -89,6 +91,8 @@ def resolve(
     negative_ttl: float | None,
 ) -> None:
     """Resolve one asset's credential, or a whole inventory, through the configured chain."""
+    if as_json:
+        machine_output()
     if inventory is not None:
         from credchain.cli.scan import run_inventory
 
@@ -110,12 +114,12 @@ def resolve(
         with Resolver.from_config(config_path) as resolver:
             credential = resolver.resolve(query)
     except CredentialNotFound as exc:
-        click.echo(f"credchain: not found: {exc}", err=True)
+        click.echo(f"credchain: not found: {terminal_safe(exc)}", err=True)
         ctx.exit(EXIT_NOT_FOUND)
     except CredchainError as exc:
         if debug:
             raise
-        click.echo(f"credchain: error: {exc}", err=True)
+        click.echo(f"credchain: error: {terminal_safe(exc)}", err=True)
         ctx.exit(EXIT_ERROR)
     except Exception as exc:  # the machine contract promises one line, never a traceback
         if debug:
