@@ -2,9 +2,11 @@
 
 ``VaultHttp`` wraps one ``requests.Session`` per provider entry:
 
-- TLS as its ``TLSPolicy`` says: the system store, a CA bundle, or a pinned SHA-256 fingerprint
+- TLS as its ``TLSPolicy`` says: the host's trust store (OpenSSL's default paths, never
+  certifi's bundle: see ``credchain.tls``), a CA bundle, or a pinned SHA-256 fingerprint
   (urllib3's ``assert_fingerprint``; the chain is then not checked, the certificate is). Plain
-  ``http`` is refused unless ``allow_http``.
+  ``http`` is refused unless ``allow_http``. The session reads no environment
+  (``trust_env = False``): ``REQUESTS_CA_BUNDLE`` and proxy variables cannot change the policy.
 - A keep-alive pool sized for the resolver's concurrency; connect and read timeouts.
 - urllib3 ``Retry`` with backoff: connection errors for any request (nothing was sent), read
   errors and 429/5xx for idempotent ones, honouring ``Retry-After``.
@@ -106,16 +108,34 @@ class _CountingRetry(Retry):
         return retry
 
 
-class _PinningAdapter(HTTPAdapter):
-    """An adapter whose connections must present the certificate with this SHA-256 digest."""
+class _VaultAdapter(HTTPAdapter):
+    """requests' adapter with credchain's TLS: a context of ours, or a pinned SHA-256 digest.
 
-    def __init__(self, fingerprint: str, **kwargs: Any) -> None:
+    With a context, that context alone decides what is trusted: requests would otherwise add
+    certifi's bundle to it on every connection (``cert_verify``).
+    """
+
+    def __init__(
+        self, *, context: ssl.SSLContext | None, fingerprint: str | None, **kwargs: Any
+    ) -> None:
+        self._context = context
         self._fingerprint = fingerprint
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["assert_fingerprint"] = self._fingerprint
+        if self._fingerprint is not None:
+            kwargs["assert_fingerprint"] = self._fingerprint
+        if self._context is not None:
+            kwargs["ssl_context"] = self._context
         super().init_poolmanager(*args, **kwargs)
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        if self._context is None:
+            # types-requests leaves this hook untyped
+            super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
+            return
+        conn.cert_reqs = "CERT_REQUIRED"
+        conn.ca_certs = conn.ca_cert_dir = None
 
 
 class VaultHttp:
@@ -161,15 +181,15 @@ class VaultHttp:
         session = requests.Session()
         session.trust_env = False  # proxies and REQUESTS_CA_BUNDLE must not override the policy
         session.headers.update({"Accept": "application/json", "User-Agent": "credchain"})
-        adapter: HTTPAdapter
-        if self.tls.fingerprint_sha256 is not None:
-            adapter = _PinningAdapter(
-                self.tls.fingerprint_sha256, pool_maxsize=s.pool_size, max_retries=retry
-            )
-            session.verify = False  # the pin replaces chain validation; urllib3 checks it
-        else:
-            adapter = HTTPAdapter(pool_maxsize=s.pool_size, max_retries=retry)
-            session.verify = self.tls.ca_bundle or True
+        pinned = self.tls.fingerprint_sha256
+        adapter = _VaultAdapter(
+            context=self.tls.ssl_context(),
+            fingerprint=pinned,
+            pool_maxsize=s.pool_size,
+            max_retries=retry,
+        )
+        # With a pin, urllib3 checks the certificate's digest instead of the chain.
+        session.verify = pinned is None
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         return session

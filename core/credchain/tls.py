@@ -2,6 +2,12 @@
 
 There is no "trust anything" mode: SAFE's "Verify SSL: No" means pin the SHA-256 fingerprint of
 the server's certificate (seed 000, step 3.8).
+
+"The system store" is the host's: ``ssl.create_default_context()``, which loads OpenSSL's default
+paths (``/etc/ssl/certs`` on Debian and Ubuntu, the ``ca-trust`` bundle on RHEL, both kept by
+the OS tools; ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` override them) and, on Windows, the system
+certificate stores. A CA an admin adds with ``update-ca-certificates`` is trusted, one removed is
+not (seed 000, FAQ 7). certifi's bundle, which ``requests`` would use, is never consulted.
 """
 
 from __future__ import annotations
@@ -61,6 +67,15 @@ class TLSPolicy:
     @property
     def pinned(self) -> bool:
         return self.fingerprint_sha256 is not None
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """A new context that verifies the chain and the host name against the CA bundle, or
+        else the host's store; ``None`` when pinned (the pin is checked instead)."""
+        if self.fingerprint_sha256 is not None:
+            return None
+        if self.ca_bundle:
+            return ssl.create_default_context(cafile=self.ca_bundle)
+        return ssl.create_default_context()
 
     def describe(self) -> str:
         if self.fingerprint_sha256 is not None:
