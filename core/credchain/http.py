@@ -8,8 +8,13 @@
   ``http`` is refused unless ``allow_http``. The session reads no environment
   (``trust_env = False``): ``REQUESTS_CA_BUNDLE`` and proxy variables cannot change the policy.
 - A keep-alive pool sized for the resolver's concurrency; connect and read timeouts.
+- A deadline for each request (``HttpSettings.deadline``): connecting, every read of the answer,
+  retries and the waits between them all end by it, so a server that trickles a byte a second
+  cannot hold a lookup (``credchain._deadline``).
 - urllib3 ``Retry`` with backoff: connection errors for any request (nothing was sent), read
-  errors and 429/5xx for idempotent ones, honouring ``Retry-After``.
+  errors and 429/5xx for idempotent ones, honouring ``Retry-After`` up to ``retry_after_max``: a
+  longer one, or a wait that would pass the deadline, ends the request at once (retrying before
+  the server asked would only be refused again).
 - Every HTTP attempt is counted in ``attempts``, urllib3's retries included, under the
   ``(entry, kind)`` the caller names: what a provider reports is what the vault received.
 - Failures become credchain errors: ``TLSVerificationError`` (with the expected and presented
@@ -29,14 +34,18 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
 from requests.adapters import HTTPAdapter
+from urllib3.connectionpool import ConnectionPool
+from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
+from credchain import _deadline
 from credchain.errors import (
     ConfigError,
     ProviderUnavailable,
@@ -56,7 +65,12 @@ class HttpSettings:
     """Connection behaviour for one vault."""
 
     connect_timeout: float = 5.0
+    #: the longest wait for one read of the answer
     read_timeout: float = 30.0
+    #: the longest one request may take, retries, reads and waits included
+    deadline: float = 30.0
+    #: the longest ``Retry-After`` waited for; a longer one gives up at once
+    retry_after_max: float = 5.0
     pool_size: int = 16
     retries: int = 3
     backoff: float = 0.2
@@ -101,11 +115,40 @@ class _CountingRetry(Retry):
         retry.on_retry = self.on_retry
         return retry
 
-    def increment(self, *args: Any, **kw: Any) -> Self:
-        retry = super().increment(*args, **kw)  # raises when no attempt is left
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        # Still here: an attempt is left. Does it fit the request's budget?
+        budget = _deadline.current()
+        if budget is not None:
+            wait, asked = retry._wait_before_next(response)
+            status = response.status if response is not None else None
+            refusal = budget.refusal(wait, asked, status)
+            if refusal is not None:
+                if response is not None:
+                    response.drain_conn()  # as urllib3 does before a retry: the pool keeps it
+                raise _deadline.GiveUp(refusal)
         if self.on_retry is not None:
             self.on_retry()
         return retry
+
+    def _wait_before_next(self, response: BaseHTTPResponse | None) -> tuple[float, bool]:
+        """What ``sleep`` will wait, and whether the server asked for it (``Retry-After``)."""
+        if response is not None and self.respect_retry_after_header:
+            try:
+                asked = self.get_retry_after(response)
+            except urllib3.exceptions.InvalidHeader:
+                asked = None
+            if asked:
+                return asked, True
+        return self.get_backoff_time(), False
 
 
 class _VaultAdapter(HTTPAdapter):
@@ -128,6 +171,7 @@ class _VaultAdapter(HTTPAdapter):
         if self._context is not None:
             kwargs["ssl_context"] = self._context
         super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _deadline.POOL_CLASSES
 
     def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
         if self._context is None:
@@ -212,38 +256,48 @@ class VaultHttp:
 
         Each attempt, urllib3's retries included, is counted in ``attempts`` under ``count_as``.
         """
+        s = self.settings
         self.attempts.add(count_as)
         counting = _counting.set(count_as)
+        budget = _deadline.Budget.start(s.deadline, s.retry_after_max)
         try:
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                data=data,
-                json=json_body,
-                headers=headers,
-                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-                allow_redirects=False,
-            )
+            with _deadline.running(budget):
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    json=json_body,
+                    headers=headers,
+                    timeout=(min(s.connect_timeout, s.deadline), min(s.read_timeout, s.deadline)),
+                    allow_redirects=False,
+                    stream=True,  # read below, still within the deadline
+                )
+                self._read_body(response)
+        except _deadline.GiveUp as exc:
+            raise ProviderUnavailable(f"{self.origin} {exc}") from None
         except requests.exceptions.SSLError as exc:
             raise self._tls_error(exc) from None
         except requests.exceptions.Timeout:
+            raise self._timed_out(budget) from None
+        except (
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as exc:
             raise ProviderUnavailable(
-                f"{self.origin} did not answer within {self.settings.read_timeout:g} s"
+                f"{self.origin} broke off its answer ({_reason(exc)})"
             ) from None
         except requests.exceptions.RetryError as exc:
             raise ProviderUnavailable(
-                f"{self.origin} kept failing after {self.settings.retries} retries ({_reason(exc)})"
+                f"{self.origin} kept failing after {s.retries} retries ({_reason(exc)})"
             ) from None
         except requests.exceptions.ConnectionError as exc:
             inner = _innermost(exc)
             # urllib3's NewConnectionError (refused, no route) subclasses its timeout error
-            if isinstance(inner, urllib3.exceptions.TimeoutError) and not isinstance(
+            if isinstance(inner, urllib3.exceptions.TimeoutError | TimeoutError) and not isinstance(
                 inner, urllib3.exceptions.NewConnectionError
             ):
-                raise ProviderUnavailable(
-                    f"{self.origin} did not answer within {self.settings.read_timeout:g} s"
-                ) from None
+                raise self._timed_out(budget) from None
             raise ProviderUnavailable(f"cannot reach {self.origin}: {_reason(exc)}") from None
         finally:
             _counting.reset(counting)
@@ -254,6 +308,24 @@ class VaultHttp:
                 + (f" (Retry-After: {retry_after})" if retry_after else "")
             )
         return response
+
+    def _read_body(self, response: requests.Response) -> None:
+        """Read the whole body now, so that its reads keep to the running deadline."""
+        try:
+            response.content  # noqa: B018 - reading it is the point
+        except BaseException:
+            response.close()  # the connection is in an unknown state: not back to the pool
+            raise
+
+    def _timed_out(self, budget: _deadline.Budget) -> ProviderUnavailable:
+        if budget.passed:
+            return ProviderUnavailable(
+                f"{self.origin} did not complete the request within the {budget.seconds:g} s "
+                "deadline"
+            )
+        return ProviderUnavailable(
+            f"{self.origin} did not answer within {self.settings.read_timeout:g} s"
+        )
 
     def _tls_error(self, exc: requests.exceptions.SSLError) -> TLSVerificationError:
         text = str(exc)

@@ -64,6 +64,10 @@ class ThycoticSettings(ProviderSettings):
     mapping_file: str | None = None
     connect_timeout: float = Field(default=5.0, gt=0)
     read_timeout: float = Field(default=30.0, gt=0)
+    #: seconds one vault request may take, retries, reads and waits included
+    deadline: float = Field(default=30.0, gt=0)
+    #: the longest Retry-After waited for, in seconds; a longer one gives up at once
+    retry_after_max: float = Field(default=5.0, ge=0)
     pool_size: int = Field(default=16, ge=1, le=512)
     retries: int = Field(default=3, ge=0, le=10)
     token_margin: float = Field(default=60.0, ge=0)
