@@ -5,6 +5,7 @@ version only). Real sockets, real TLS, the dev server's kind of certificate.
 
 from __future__ import annotations
 
+import re
 import socket
 import ssl
 import threading
@@ -16,6 +17,25 @@ from credchain.devserver.tls import ServerIdentity, make_identity
 
 #: what the server does with one accepted TLS connection, once the request head is read
 Answer = Callable[[ssl.SSLSocket], None]
+
+
+def _read_request(tls: ssl.SSLSocket) -> bool:
+    """Read one request, head and body (so closing sends no reset); ``False`` at EOF."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        piece = tls.recv(4096)
+        if not piece:
+            return False
+        data += piece
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    missing = int(length.group(1)) - len(body) if length else 0
+    while missing > 0:
+        piece = tls.recv(missing)
+        if not piece:
+            return False
+        missing -= len(piece)
+    return True
 
 
 @contextmanager
@@ -42,13 +62,8 @@ def loopback_tls(
             raw.settimeout(10)
             try:
                 with context.wrap_socket(raw, server_side=True) as tls:
-                    head = b""
-                    while b"\r\n\r\n" not in head:
-                        piece = tls.recv(4096)
-                        if not piece:
-                            return
-                        head += piece
-                    answer(tls)
+                    if _read_request(tls):
+                        answer(tls)
             except (OSError, ssl.SSLError):
                 return  # the client gave up or refused the handshake: what tests provoke
 

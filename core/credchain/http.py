@@ -17,6 +17,9 @@
   the server asked would only be refused again).
 - Every HTTP attempt is counted in ``attempts``, urllib3's retries included, under the
   ``(entry, kind)`` the caller names: what a provider reports is what the vault received.
+- At most ``max_body`` bytes of an answer are read (16 MiB by default; decoded size, so a
+  compressed answer cannot expand past it): a larger one is an ``UnexpectedAnswer``, refused
+  from its ``Content-Length`` when it has one, else once the cap is passed.
 - Failures become credchain errors: ``TLSVerificationError`` (with the expected and presented
   fingerprints), ``ProviderUnavailable`` (unreachable, timed out, 5xx), ``UnexpectedAnswer``
   (HTML or malformed JSON).
@@ -57,6 +60,7 @@ from credchain.tls import TLSPolicy, fetch_certificate, format_fingerprint
 __all__ = ["AttemptKey", "Attempts", "HttpSettings", "VaultHttp", "json_body"]
 
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+_CHUNK = 64 * 1024
 _MISMATCH = re.compile(r'Expected "?([0-9a-fA-F:]+)"?, got "?([0-9a-fA-F:]+)"?')
 
 
@@ -71,6 +75,8 @@ class HttpSettings:
     deadline: float = 30.0
     #: the longest ``Retry-After`` waited for; a longer one gives up at once
     retry_after_max: float = 5.0
+    #: the most bytes of an answer read (decoded); a Secret Server answer is a few kB
+    max_body: int = 16 * 1024 * 1024
     pool_size: int = 16
     retries: int = 3
     backoff: float = 0.2
@@ -310,12 +316,31 @@ class VaultHttp:
         return response
 
     def _read_body(self, response: requests.Response) -> None:
-        """Read the whole body now, so that its reads keep to the running deadline."""
+        """Read the whole body now, within the running deadline and ``max_body``."""
+        cap = self.settings.max_body
         try:
-            response.content  # noqa: B018 - reading it is the point
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise self._too_big(response)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_content(_CHUNK):
+                size += len(chunk)
+                if size > cap:
+                    raise self._too_big(response)
+                chunks.append(chunk)
         except BaseException:
             response.close()  # the connection is in an unknown state: not back to the pool
             raise
+        # What requests' own reading would have stored: .content, .text and .json() use it.
+        response._content = b"".join(chunks)
+
+    def _too_big(self, response: requests.Response) -> UnexpectedAnswer:
+        # Nothing of the body: it may hold secrets.
+        return UnexpectedAnswer(
+            f"{self.origin} sent an answer over the {_size(self.settings.max_body)} size limit "
+            f"(HTTP {response.status_code})"
+        )
 
     def _timed_out(self, budget: _deadline.Budget) -> ProviderUnavailable:
         if budget.passed:
@@ -373,6 +398,14 @@ def json_body(response: requests.Response, what: str) -> Any:
         titled = f" titled {title!r}" if title else ""
         raise UnexpectedAnswer(f"{what}: expected JSON, got an HTML page ({size}){titled}")
     raise UnexpectedAnswer(f"{what}: malformed JSON ({size})")
+
+
+def _size(count: int) -> str:
+    """``count`` bytes as people read it: ``16 MiB``, ``64 KiB``, ``1000 bytes``."""
+    for unit, name in ((1024 * 1024, "MiB"), (1024, "KiB")):
+        if count >= unit and count % unit == 0:
+            return f"{count // unit} {name}"
+    return f"{count} bytes"
 
 
 def _html_excerpt(text: str, limit: int = 80) -> str:
