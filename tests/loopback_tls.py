@@ -9,6 +9,7 @@ import re
 import socket
 import ssl
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -50,8 +51,11 @@ def loopback_tls(
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     identity.load_into(context)
     if maximum_version is not None:
-        context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
-        context.maximum_version = maximum_version
+        with warnings.catch_warnings():
+            # An old version is what such a test is about: Python warns that it is deprecated.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
+            context.maximum_version = maximum_version
         context.set_ciphers("DEFAULT:@SECLEVEL=0")  # let OpenSSL offer the old version if it can
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)

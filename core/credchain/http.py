@@ -30,6 +30,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import ssl
 import threading
@@ -59,7 +60,22 @@ from credchain.tls import TLSPolicy, fetch_certificate, format_fingerprint
 
 __all__ = ["AttemptKey", "Attempts", "HttpSettings", "VaultHttp", "json_body"]
 
+#: the longest timeout, deadline or Retry-After wait HttpSettings takes
+MAX_SECONDS = 300.0
+#: the longest origin taken
+MAX_ORIGIN = 2048
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: OpenSSL's reasons for a handshake that found no TLS version both sides accept
+_VERSION_REASONS = frozenset(
+    {
+        "TLSV1_ALERT_PROTOCOL_VERSION",
+        "UNSUPPORTED_PROTOCOL",
+        "NO_PROTOCOLS_AVAILABLE",
+        "UNSUPPORTED_SSL_VERSION",
+        "VERSION_TOO_LOW",
+        "VERSION_TOO_HIGH",
+    }
+)
 _CHUNK = 64 * 1024
 _MISMATCH = re.compile(r'Expected "?([0-9a-fA-F:]+)"?, got "?([0-9a-fA-F:]+)"?')
 
@@ -81,6 +97,17 @@ class HttpSettings:
     retries: int = 3
     backoff: float = 0.2
     allow_http: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("connect_timeout", "read_timeout", "deadline", "retry_after_max"):
+            value = getattr(self, name)
+            low_ok = value >= 0 if name == "retry_after_max" else value > 0
+            if not (math.isfinite(value) and low_ok and value <= MAX_SECONDS):
+                raise ConfigError(
+                    f"must be a finite number of seconds, at most {MAX_SECONDS:g}", key=name
+                )
+        if self.max_body < 1:
+            raise ConfigError("must be at least 1 byte", key="max_body")
 
 
 #: who an attempt is counted for: (chain entry, kind of request such as "search" or "token")
@@ -193,6 +220,8 @@ class VaultHttp:
 
     def __init__(self, origin: str, tls: TLSPolicy, settings: HttpSettings | None = None) -> None:
         self.settings = settings or HttpSettings()
+        if len(origin) > MAX_ORIGIN:
+            raise ConfigError(f"the vault URL is longer than {MAX_ORIGIN} characters")
         parts = urlsplit(origin)
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ConfigError(f"{origin!r} is not an http(s) URL")
@@ -353,6 +382,18 @@ class VaultHttp:
         )
 
     def _tls_error(self, exc: requests.exceptions.SSLError) -> TLSVerificationError:
+        reason = getattr(_innermost(exc), "reason", None)
+        if reason in _VERSION_REASONS:
+            return TLSVerificationError(
+                f"{self.origin} and credchain share no TLS version: credchain requires TLS 1.2 "
+                f"or later, and the server does not offer it ({reason}); enable TLS 1.2 or 1.3 "
+                "on the server"
+            )
+        if reason == "WRONG_VERSION_NUMBER":
+            return TLSVerificationError(
+                f"{self.origin} does not speak TLS on port {self.port} (its answer is no TLS "
+                "handshake): check the port, or whether the server serves plain http"
+            )
         text = str(exc)
         expected = self.tls.fingerprint_sha256
         match = _MISMATCH.search(text)
