@@ -10,7 +10,7 @@
 - A keep-alive pool sized for the resolver's concurrency; connect and read timeouts.
 - A deadline for each request (``HttpSettings.deadline``): connecting, every read of the answer,
   retries and the waits between them all end by it, so a server that trickles a byte a second
-  cannot hold a lookup (``credchain._deadline``).
+  cannot hold a lookup (``credchain._transport``).
 - urllib3 ``Retry`` with backoff: connection errors for any request (nothing was sent), read
   errors and 429/5xx for idempotent ones, honouring ``Retry-After`` up to ``retry_after_max``: a
   longer one, or a wait that would pass the deadline, ends the request at once (retrying before
@@ -35,21 +35,16 @@ import re
 import ssl
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
-from urllib3.connectionpool import ConnectionPool
-from urllib3.response import BaseHTTPResponse
-from urllib3.util.retry import Retry
 
-from credchain import _deadline
+from credchain import _transport
 from credchain.errors import (
     ConfigError,
     ProviderUnavailable,
@@ -136,85 +131,6 @@ class Attempts:
         return dict(totals)
 
 
-class _CountingRetry(Retry):
-    """urllib3's ``Retry`` that reports each attempt it is about to make again."""
-
-    def __init__(self, *args: Any, on_retry: Callable[[], None] | None = None, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.on_retry = on_retry
-
-    def new(self, **kw: Any) -> Self:
-        retry = super().new(**kw)
-        retry.on_retry = self.on_retry
-        return retry
-
-    def increment(
-        self,
-        method: str | None = None,
-        url: str | None = None,
-        response: BaseHTTPResponse | None = None,
-        error: Exception | None = None,
-        _pool: ConnectionPool | None = None,
-        _stacktrace: TracebackType | None = None,
-    ) -> Self:
-        retry = super().increment(method, url, response, error, _pool, _stacktrace)
-        # Still here: an attempt is left. Does it fit the request's budget?
-        budget = _deadline.current()
-        if budget is not None:
-            wait, asked = retry._wait_before_next(response)
-            status = response.status if response is not None else None
-            refusal = budget.refusal(wait, asked, status)
-            if refusal is not None:
-                if response is not None:
-                    response.drain_conn()  # as urllib3 does before a retry: the pool keeps it
-                raise _deadline.GiveUp(refusal)
-        if self.on_retry is not None:
-            self.on_retry()
-        return retry
-
-    def _wait_before_next(self, response: BaseHTTPResponse | None) -> tuple[float, bool]:
-        """What ``sleep`` will wait, and whether the server asked for it (``Retry-After``)."""
-        if response is not None and self.respect_retry_after_header:
-            try:
-                asked = self.get_retry_after(response)
-            except urllib3.exceptions.InvalidHeader:
-                asked = None
-            if asked:
-                return asked, True
-        return self.get_backoff_time(), False
-
-
-class _VaultAdapter(HTTPAdapter):
-    """requests' adapter with credchain's TLS: a context of ours, or a pinned SHA-256 digest.
-
-    With a context, that context alone decides what is trusted: requests would otherwise add
-    certifi's bundle to it on every connection (``cert_verify``).
-    """
-
-    def __init__(
-        self, *, context: ssl.SSLContext | None, fingerprint: str | None, **kwargs: Any
-    ) -> None:
-        self._context = context
-        self._fingerprint = fingerprint
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        if self._fingerprint is not None:
-            kwargs["assert_fingerprint"] = self._fingerprint
-        if self._context is not None:
-            kwargs["ssl_context"] = self._context
-        super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = _deadline.POOL_CLASSES
-
-    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
-        if self._context is None:
-            # types-requests leaves this hook untyped
-            super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
-            return
-        conn.cert_reqs = "CERT_REQUIRED"
-        conn.ca_certs = conn.ca_cert_dir = None
-
-
 class VaultHttp:
     """HTTP to one vault origin with credchain's TLS, pooling, retry and error rules."""
 
@@ -245,7 +161,7 @@ class VaultHttp:
 
     def _session(self) -> requests.Session:
         s = self.settings
-        retry = _CountingRetry(
+        retry = _transport.CountingRetry(
             total=s.retries,
             connect=s.retries,
             read=s.retries,
@@ -261,7 +177,7 @@ class VaultHttp:
         session.trust_env = False  # proxies and REQUESTS_CA_BUNDLE must not override the policy
         session.headers.update({"Accept": "application/json", "User-Agent": "credchain"})
         pinned = self.tls.fingerprint_sha256
-        adapter = _VaultAdapter(
+        adapter = _transport.VaultAdapter(
             context=self.tls.ssl_context(),
             fingerprint=pinned,
             pool_maxsize=s.pool_size,
@@ -294,9 +210,9 @@ class VaultHttp:
         s = self.settings
         self.attempts.add(count_as)
         counting = _counting.set(count_as)
-        budget = _deadline.Budget.start(s.deadline, s.retry_after_max)
+        budget = _transport.Budget.start(s.deadline, s.retry_after_max)
         try:
-            with _deadline.running(budget):
+            with _transport.running(budget):
                 response = self.session.request(
                     method,
                     url,
@@ -309,7 +225,7 @@ class VaultHttp:
                     stream=True,  # read below, still within the deadline
                 )
                 self._read_body(response)
-        except _deadline.GiveUp as exc:
+        except _transport.GiveUp as exc:
             raise ProviderUnavailable(f"{self.origin} {exc}") from None
         except requests.exceptions.SSLError as exc:
             raise self._tls_error(exc) from None
@@ -371,7 +287,7 @@ class VaultHttp:
             f"(HTTP {response.status_code})"
         )
 
-    def _timed_out(self, budget: _deadline.Budget) -> ProviderUnavailable:
+    def _timed_out(self, budget: _transport.Budget) -> ProviderUnavailable:
         if budget.passed:
             return ProviderUnavailable(
                 f"{self.origin} did not complete the request within the {budget.seconds:g} s "

@@ -1,11 +1,13 @@
-"""The deadline of one vault request, and urllib3 connections whose every read keeps to it.
+"""``VaultHttp``'s plumbing under ``requests``: its adapter, retries, pools and deadline.
 
-A read timeout bounds one socket read: a server sending a byte a second never trips it. So
-``VaultHttp.request`` starts a ``Budget`` (``running``) and the pools of its session
-(``POOL_CLASSES``) make connections whose connect timeout, and the timeout of each read of the
-status line, the headers and the body, is at most the time left. The retry loop asks the budget
-before each new attempt (``Budget.refusal``): a wait that would pass the deadline, or a
-``Retry-After`` above the cap, ends the request at once.
+- ``VaultAdapter``: the TLS context of the ``TLSPolicy`` (and nothing of certifi), or a pin.
+- ``CountingRetry``: urllib3's ``Retry`` that counts each new attempt and asks the running
+  ``Budget`` first: a wait that would pass the deadline, or a ``Retry-After`` above the cap,
+  ends the request at once (``GiveUp``).
+- The deadline. A read timeout bounds one socket read: a server sending a byte a second never
+  trips it. So ``VaultHttp.request`` starts a ``Budget`` (``running``) and the pools
+  (``POOL_CLASSES``) make connections whose connect timeout, and the timeout of each read of the
+  status line, the headers and the body, is at most the time left.
 """
 
 from __future__ import annotations
@@ -13,20 +15,34 @@ from __future__ import annotations
 import http.client
 import io
 import socket
+import ssl
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
 
+import urllib3
+from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.connectionpool import ConnectionPool, HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.response import BaseHTTPResponse
+from urllib3.util.retry import Retry
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
-__all__ = ["POOL_CLASSES", "Budget", "GiveUp", "running"]
+__all__ = [
+    "POOL_CLASSES",
+    "Budget",
+    "CountingRetry",
+    "GiveUp",
+    "VaultAdapter",
+    "current",
+    "running",
+]
 
 
 class GiveUp(Exception):
@@ -157,3 +173,82 @@ class _HTTPSPool(HTTPSConnectionPool):
 
 #: for ``PoolManager.pool_classes_by_scheme``
 POOL_CLASSES: dict[str, type[HTTPConnectionPool]] = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class CountingRetry(Retry):
+    """urllib3's ``Retry`` that reports each attempt it is about to make again."""
+
+    def __init__(self, *args: Any, on_retry: Callable[[], None] | None = None, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.on_retry = on_retry
+
+    def new(self, **kw: Any) -> Self:
+        retry = super().new(**kw)
+        retry.on_retry = self.on_retry
+        return retry
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: BaseHTTPResponse | None = None,
+        error: Exception | None = None,
+        _pool: ConnectionPool | None = None,
+        _stacktrace: TracebackType | None = None,
+    ) -> Self:
+        retry = super().increment(method, url, response, error, _pool, _stacktrace)
+        # Still here: an attempt is left. Does it fit the request's budget?
+        budget = current()
+        if budget is not None:
+            wait, asked = retry._wait_before_next(response)
+            status = response.status if response is not None else None
+            refusal = budget.refusal(wait, asked, status)
+            if refusal is not None:
+                if response is not None:
+                    response.drain_conn()  # as urllib3 does before a retry: the pool keeps it
+                raise GiveUp(refusal)
+        if self.on_retry is not None:
+            self.on_retry()
+        return retry
+
+    def _wait_before_next(self, response: BaseHTTPResponse | None) -> tuple[float, bool]:
+        """What ``sleep`` will wait, and whether the server asked for it (``Retry-After``)."""
+        if response is not None and self.respect_retry_after_header:
+            try:
+                asked = self.get_retry_after(response)
+            except urllib3.exceptions.InvalidHeader:
+                asked = None
+            if asked:
+                return asked, True
+        return self.get_backoff_time(), False
+
+
+class VaultAdapter(HTTPAdapter):
+    """requests' adapter with credchain's TLS: a context of ours, or a pinned SHA-256 digest.
+
+    With a context, that context alone decides what is trusted: requests would otherwise add
+    certifi's bundle to it on every connection (``cert_verify``).
+    """
+
+    def __init__(
+        self, *, context: ssl.SSLContext | None, fingerprint: str | None, **kwargs: Any
+    ) -> None:
+        self._context = context
+        self._fingerprint = fingerprint
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        if self._fingerprint is not None:
+            kwargs["assert_fingerprint"] = self._fingerprint
+        if self._context is not None:
+            kwargs["ssl_context"] = self._context
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = POOL_CLASSES
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        if self._context is None:
+            # types-requests leaves this hook untyped
+            super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
+            return
+        conn.cert_reqs = "CERT_REQUIRED"
+        conn.ca_certs = conn.ca_cert_dir = None
