@@ -21,8 +21,10 @@
   compressed answer cannot expand past it): a larger one is an ``UnexpectedAnswer``, refused
   from its ``Content-Length`` when it has one, else once the cap is passed.
 - Failures become credchain errors: ``TLSVerificationError`` (with the expected and presented
-  fingerprints), ``ProviderUnavailable`` (unreachable, timed out, 5xx), ``UnexpectedAnswer``
-  (HTML or malformed JSON).
+  fingerprints; or no TLS version in common, or no TLS at all), ``ProviderUnavailable``
+  (unreachable, timed out, past the deadline, 5xx, cut short), ``UnexpectedAnswer`` (HTML,
+  malformed JSON, over the size limit), ``ConfigError`` (settings out of range, an unusable
+  ``ca_bundle``).
   Messages carry at most a short excerpt of an HTML page, never of a JSON body, which may hold
   secrets.
 """
