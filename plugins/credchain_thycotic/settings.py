@@ -98,7 +98,7 @@ class ThycoticSettings(ProviderSettings):
         # Checked before anything else, and never repeated: a message must stay one line.
         if len(value) > MAX_URL:
             raise ValueError(f"is longer than {MAX_URL} characters")
-        if _CONTROL.search(value):
+        if _CONTROL.search(value.strip()):
             raise ValueError("must not contain control characters")
         parts = urlsplit(value.strip())
         if parts.scheme not in ("https", "http") or not parts.hostname:

@@ -229,3 +229,13 @@ def test_a_plain_http_port_says_it_does_not_speak_tls(plain_http_port: int) -> N
         http.request("GET", f"{origin}/SecretServer/api/v1/healthcheck")
     http.close()
     assert "fingerprint" not in str(caught.value)
+
+
+def test_a_url_with_a_control_character_is_refused() -> None:
+    error = config_error(url="https://vault.example.com/\x1b[2J")
+    assert error is not None and error.key == "providers.thycotic.url"
+    assert "control characters" in str(error)
+
+
+def test_a_url_with_surrounding_whitespace_is_still_taken() -> None:
+    assert config_error(url=" https://vault.example.com\n") is None
