@@ -2,17 +2,29 @@
 
 ``VaultHttp`` wraps one ``requests.Session`` per provider entry:
 
-- TLS as its ``TLSPolicy`` says: the system store, a CA bundle, or a pinned SHA-256 fingerprint
+- TLS as its ``TLSPolicy`` says: the host's trust store (OpenSSL's default paths, never
+  certifi's bundle: see ``credchain.tls``), a CA bundle, or a pinned SHA-256 fingerprint
   (urllib3's ``assert_fingerprint``; the chain is then not checked, the certificate is). Plain
-  ``http`` is refused unless ``allow_http``.
+  ``http`` is refused unless ``allow_http``. The session reads no environment
+  (``trust_env = False``): ``REQUESTS_CA_BUNDLE`` and proxy variables cannot change the policy.
 - A keep-alive pool sized for the resolver's concurrency; connect and read timeouts.
+- A deadline for each request (``HttpSettings.deadline``): connecting, every read of the answer,
+  retries and the waits between them all end by it, so a server that trickles a byte a second
+  cannot hold a lookup (``credchain._transport``).
 - urllib3 ``Retry`` with backoff: connection errors for any request (nothing was sent), read
-  errors and 429/5xx for idempotent ones, honouring ``Retry-After``.
+  errors and 429/5xx for idempotent ones, honouring ``Retry-After`` up to ``retry_after_max``: a
+  longer one, or a wait that would pass the deadline, ends the request at once (retrying before
+  the server asked would only be refused again).
 - Every HTTP attempt is counted in ``attempts``, urllib3's retries included, under the
   ``(entry, kind)`` the caller names: what a provider reports is what the vault received.
+- At most ``max_body`` bytes of an answer are read (16 MiB by default; decoded size, so a
+  compressed answer cannot expand past it): a larger one is an ``UnexpectedAnswer``, refused
+  from its ``Content-Length`` when it has one, else once the cap is passed.
 - Failures become credchain errors: ``TLSVerificationError`` (with the expected and presented
-  fingerprints), ``ProviderUnavailable`` (unreachable, timed out, 5xx), ``UnexpectedAnswer``
-  (HTML or malformed JSON).
+  fingerprints; or no TLS version in common, or no TLS at all), ``ProviderUnavailable``
+  (unreachable, timed out, past the deadline, 5xx, cut short), ``UnexpectedAnswer`` (HTML,
+  malformed JSON, over the size limit), ``ConfigError`` (settings out of range, an unusable
+  ``ca_bundle``).
   Messages carry at most a short excerpt of an HTML page, never of a JSON body, which may hold
   secrets.
 """
@@ -20,21 +32,21 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import ssl
 import threading
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, Self
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 import urllib3
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
+from credchain import _transport
 from credchain.errors import (
     ConfigError,
     ProviderUnavailable,
@@ -45,7 +57,23 @@ from credchain.tls import TLSPolicy, fetch_certificate, format_fingerprint
 
 __all__ = ["AttemptKey", "Attempts", "HttpSettings", "VaultHttp", "json_body"]
 
+#: the longest timeout, deadline or Retry-After wait HttpSettings takes
+MAX_SECONDS = 300.0
+#: the longest origin taken
+MAX_ORIGIN = 2048
 _RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+#: OpenSSL's reasons for a handshake that found no TLS version both sides accept
+_VERSION_REASONS = frozenset(
+    {
+        "TLSV1_ALERT_PROTOCOL_VERSION",
+        "UNSUPPORTED_PROTOCOL",
+        "NO_PROTOCOLS_AVAILABLE",
+        "UNSUPPORTED_SSL_VERSION",
+        "VERSION_TOO_LOW",
+        "VERSION_TOO_HIGH",
+    }
+)
+_CHUNK = 64 * 1024
 _MISMATCH = re.compile(r'Expected "?([0-9a-fA-F:]+)"?, got "?([0-9a-fA-F:]+)"?')
 
 
@@ -54,11 +82,29 @@ class HttpSettings:
     """Connection behaviour for one vault."""
 
     connect_timeout: float = 5.0
+    #: the longest wait for one read of the answer
     read_timeout: float = 30.0
+    #: the longest one request may take, retries, reads and waits included
+    deadline: float = 30.0
+    #: the longest ``Retry-After`` waited for; a longer one gives up at once
+    retry_after_max: float = 5.0
+    #: the most bytes of an answer read (decoded); a Secret Server answer is a few kB
+    max_body: int = 16 * 1024 * 1024
     pool_size: int = 16
     retries: int = 3
     backoff: float = 0.2
     allow_http: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("connect_timeout", "read_timeout", "deadline", "retry_after_max"):
+            value = getattr(self, name)
+            low_ok = value >= 0 if name == "retry_after_max" else value > 0
+            if not (math.isfinite(value) and low_ok and value <= MAX_SECONDS):
+                raise ConfigError(
+                    f"must be a finite number of seconds, at most {MAX_SECONDS:g}", key=name
+                )
+        if self.max_body < 1:
+            raise ConfigError("must be at least 1 byte", key="max_body")
 
 
 #: who an attempt is counted for: (chain entry, kind of request such as "search" or "token")
@@ -87,42 +133,13 @@ class Attempts:
         return dict(totals)
 
 
-class _CountingRetry(Retry):
-    """urllib3's ``Retry`` that reports each attempt it is about to make again."""
-
-    def __init__(self, *args: Any, on_retry: Callable[[], None] | None = None, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.on_retry = on_retry
-
-    def new(self, **kw: Any) -> Self:
-        retry = super().new(**kw)
-        retry.on_retry = self.on_retry
-        return retry
-
-    def increment(self, *args: Any, **kw: Any) -> Self:
-        retry = super().increment(*args, **kw)  # raises when no attempt is left
-        if self.on_retry is not None:
-            self.on_retry()
-        return retry
-
-
-class _PinningAdapter(HTTPAdapter):
-    """An adapter whose connections must present the certificate with this SHA-256 digest."""
-
-    def __init__(self, fingerprint: str, **kwargs: Any) -> None:
-        self._fingerprint = fingerprint
-        super().__init__(**kwargs)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["assert_fingerprint"] = self._fingerprint
-        super().init_poolmanager(*args, **kwargs)
-
-
 class VaultHttp:
     """HTTP to one vault origin with credchain's TLS, pooling, retry and error rules."""
 
     def __init__(self, origin: str, tls: TLSPolicy, settings: HttpSettings | None = None) -> None:
         self.settings = settings or HttpSettings()
+        if len(origin) > MAX_ORIGIN:
+            raise ConfigError(f"the vault URL is longer than {MAX_ORIGIN} characters")
         parts = urlsplit(origin)
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ConfigError(f"{origin!r} is not an http(s) URL")
@@ -146,7 +163,7 @@ class VaultHttp:
 
     def _session(self) -> requests.Session:
         s = self.settings
-        retry = _CountingRetry(
+        retry = _transport.CountingRetry(
             total=s.retries,
             connect=s.retries,
             read=s.retries,
@@ -161,15 +178,15 @@ class VaultHttp:
         session = requests.Session()
         session.trust_env = False  # proxies and REQUESTS_CA_BUNDLE must not override the policy
         session.headers.update({"Accept": "application/json", "User-Agent": "credchain"})
-        adapter: HTTPAdapter
-        if self.tls.fingerprint_sha256 is not None:
-            adapter = _PinningAdapter(
-                self.tls.fingerprint_sha256, pool_maxsize=s.pool_size, max_retries=retry
-            )
-            session.verify = False  # the pin replaces chain validation; urllib3 checks it
-        else:
-            adapter = HTTPAdapter(pool_maxsize=s.pool_size, max_retries=retry)
-            session.verify = self.tls.ca_bundle or True
+        pinned = self.tls.fingerprint_sha256
+        adapter = _transport.VaultAdapter(
+            context=self.tls.ssl_context(),
+            fingerprint=pinned,
+            pool_maxsize=s.pool_size,
+            max_retries=retry,
+        )
+        # With a pin, urllib3 checks the certificate's digest instead of the chain.
+        session.verify = pinned is None
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         return session
@@ -192,38 +209,48 @@ class VaultHttp:
 
         Each attempt, urllib3's retries included, is counted in ``attempts`` under ``count_as``.
         """
+        s = self.settings
         self.attempts.add(count_as)
         counting = _counting.set(count_as)
+        budget = _transport.Budget.start(s.deadline, s.retry_after_max)
         try:
-            response = self.session.request(
-                method,
-                url,
-                params=params,
-                data=data,
-                json=json_body,
-                headers=headers,
-                timeout=(self.settings.connect_timeout, self.settings.read_timeout),
-                allow_redirects=False,
-            )
+            with _transport.running(budget):
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    data=data,
+                    json=json_body,
+                    headers=headers,
+                    timeout=(min(s.connect_timeout, s.deadline), min(s.read_timeout, s.deadline)),
+                    allow_redirects=False,
+                    stream=True,  # read below, still within the deadline
+                )
+                self._read_body(response)
+        except _transport.GiveUp as exc:
+            raise ProviderUnavailable(f"{self.origin} {exc}") from None
         except requests.exceptions.SSLError as exc:
             raise self._tls_error(exc) from None
         except requests.exceptions.Timeout:
+            raise self._timed_out(budget) from None
+        except (
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as exc:
             raise ProviderUnavailable(
-                f"{self.origin} did not answer within {self.settings.read_timeout:g} s"
+                f"{self.origin} broke off its answer ({_reason(exc)})"
             ) from None
         except requests.exceptions.RetryError as exc:
             raise ProviderUnavailable(
-                f"{self.origin} kept failing after {self.settings.retries} retries ({_reason(exc)})"
+                f"{self.origin} kept failing after {s.retries} retries ({_reason(exc)})"
             ) from None
         except requests.exceptions.ConnectionError as exc:
             inner = _innermost(exc)
             # urllib3's NewConnectionError (refused, no route) subclasses its timeout error
-            if isinstance(inner, urllib3.exceptions.TimeoutError) and not isinstance(
+            if isinstance(inner, urllib3.exceptions.TimeoutError | TimeoutError) and not isinstance(
                 inner, urllib3.exceptions.NewConnectionError
             ):
-                raise ProviderUnavailable(
-                    f"{self.origin} did not answer within {self.settings.read_timeout:g} s"
-                ) from None
+                raise self._timed_out(budget) from None
             raise ProviderUnavailable(f"cannot reach {self.origin}: {_reason(exc)}") from None
         finally:
             _counting.reset(counting)
@@ -235,7 +262,56 @@ class VaultHttp:
             )
         return response
 
+    def _read_body(self, response: requests.Response) -> None:
+        """Read the whole body now, within the running deadline and ``max_body``."""
+        cap = self.settings.max_body
+        try:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise self._too_big(response)
+            chunks: list[bytes] = []
+            size = 0
+            for chunk in response.iter_content(_CHUNK):
+                size += len(chunk)
+                if size > cap:
+                    raise self._too_big(response)
+                chunks.append(chunk)
+        except BaseException:
+            response.close()  # the connection is in an unknown state: not back to the pool
+            raise
+        # What requests' own reading would have stored: .content, .text and .json() use it.
+        response._content = b"".join(chunks)
+
+    def _too_big(self, response: requests.Response) -> UnexpectedAnswer:
+        # Nothing of the body: it may hold secrets.
+        return UnexpectedAnswer(
+            f"{self.origin} sent an answer over the {_size(self.settings.max_body)} size limit "
+            f"(HTTP {response.status_code})"
+        )
+
+    def _timed_out(self, budget: _transport.Budget) -> ProviderUnavailable:
+        if budget.passed:
+            return ProviderUnavailable(
+                f"{self.origin} did not complete the request within the {budget.seconds:g} s "
+                "deadline"
+            )
+        return ProviderUnavailable(
+            f"{self.origin} did not answer within {self.settings.read_timeout:g} s"
+        )
+
     def _tls_error(self, exc: requests.exceptions.SSLError) -> TLSVerificationError:
+        reason = getattr(_innermost(exc), "reason", None)
+        if reason in _VERSION_REASONS:
+            return TLSVerificationError(
+                f"{self.origin} and credchain share no TLS version: credchain requires TLS 1.2 "
+                f"or later, and the server does not offer it ({reason}); enable TLS 1.2 or 1.3 "
+                "on the server"
+            )
+        if reason == "WRONG_VERSION_NUMBER":
+            return TLSVerificationError(
+                f"{self.origin} does not speak TLS on port {self.port} (its answer is no TLS "
+                "handshake): check the port, or whether the server serves plain http"
+            )
         text = str(exc)
         expected = self.tls.fingerprint_sha256
         match = _MISMATCH.search(text)
@@ -281,6 +357,14 @@ def json_body(response: requests.Response, what: str) -> Any:
         titled = f" titled {title!r}" if title else ""
         raise UnexpectedAnswer(f"{what}: expected JSON, got an HTML page ({size}){titled}")
     raise UnexpectedAnswer(f"{what}: malformed JSON ({size})")
+
+
+def _size(count: int) -> str:
+    """``count`` bytes as people read it: ``16 MiB``, ``64 KiB``, ``1000 bytes``."""
+    for unit, name in ((1024 * 1024, "MiB"), (1024, "KiB")):
+        if count >= unit and count % unit == 0:
+            return f"{count // unit} {name}"
+    return f"{count} bytes"
 
 
 def _html_excerpt(text: str, limit: int = 80) -> str:

@@ -2,28 +2,62 @@
 
 There is no "trust anything" mode: SAFE's "Verify SSL: No" means pin the SHA-256 fingerprint of
 the server's certificate (seed 000, step 3.8).
+
+"The system store" is the host's: ``ssl.create_default_context()``, which loads OpenSSL's default
+paths (``/etc/ssl/certs`` on Debian and Ubuntu, the ``ca-trust`` bundle on RHEL, both kept by
+the OS tools; ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` override them) and, on Windows, the system
+certificate stores. A CA an admin adds with ``update-ca-certificates`` is trusted, one removed is
+not (seed 000, FAQ 7). certifi's bundle, which ``requests`` would use, is never consulted.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import socket
 import ssl
+import stat
 from dataclasses import dataclass
 from datetime import datetime
 
 from cryptography import x509
 
+from credchain.errors import ConfigError
+
 __all__ = [
+    "MAX_CA_BUNDLE_BYTES",
     "CertificateInfo",
     "TLSPolicy",
+    "check_ca_bundle",
     "fetch_certificate",
     "format_fingerprint",
     "normalize_fingerprint",
 ]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+#: a CA bundle larger than this is not one (the whole Mozilla set is some 220 kB)
+MAX_CA_BUNDLE_BYTES = 16 * 1024 * 1024
+
+
+def check_ca_bundle(path: str) -> None:
+    """Raise ``ValueError`` saying why ``path`` (absolute) is no usable PEM file of CAs."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise ValueError(f"{path} does not exist") from None
+    except OSError as exc:
+        raise ValueError(f"{path} cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{path} is not a regular file")
+    if info.st_size > MAX_CA_BUNDLE_BYTES:
+        raise ValueError(f"{path} is over 16 MiB: not a CA bundle")
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=path)
+    except ssl.SSLError:
+        raise ValueError(f"{path} holds no PEM certificate (a CA bundle is PEM text)") from None
+    except OSError as exc:
+        raise ValueError(f"{path} cannot be read ({exc.strerror})") from None
 
 
 def normalize_fingerprint(value: str) -> str:
@@ -61,6 +95,29 @@ class TLSPolicy:
     @property
     def pinned(self) -> bool:
         return self.fingerprint_sha256 is not None
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """A new context that verifies the chain and the host name against the CA bundle, or
+        else the host's store; ``None`` when pinned (the pin is checked instead).
+
+        An unusable CA bundle is a ``ConfigError`` (key ``ca_bundle``); so is a relative path,
+        which would depend on the working directory: the provider resolves it against the home.
+        """
+        if self.fingerprint_sha256 is not None:
+            return None
+        if not self.ca_bundle:
+            return ssl.create_default_context()
+        if not os.path.isabs(self.ca_bundle):
+            raise ConfigError(
+                f"{self.ca_bundle!r} is a relative path; give an absolute one (a provider reads "
+                "it relative to the credchain home, never the working directory)",
+                key="ca_bundle",
+            )
+        try:
+            check_ca_bundle(self.ca_bundle)
+        except ValueError as exc:
+            raise ConfigError(str(exc), key="ca_bundle") from None
+        return ssl.create_default_context(cafile=self.ca_bundle)
 
     def describe(self) -> str:
         if self.fingerprint_sha256 is not None:

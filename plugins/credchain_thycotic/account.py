@@ -60,6 +60,8 @@ class VaultAccount:
             HttpSettings(
                 connect_timeout=settings.connect_timeout,
                 read_timeout=settings.read_timeout,
+                deadline=settings.deadline,
+                retry_after_max=settings.retry_after_max,
                 pool_size=settings.pool_size,
                 retries=settings.retries,
                 allow_http=settings.allow_http,

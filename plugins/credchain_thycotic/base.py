@@ -36,6 +36,8 @@ class SecretServerProvider(Provider[S]):
 
     def __init__(self, settings: S, context: ProviderContext, connection: ThycoticSettings) -> None:
         super().__init__(settings, context)
+        # A relative ca_bundle is in the home, known here: never the working directory.
+        connection = connection.anchored(context.home)
         self.connection = connection
         cache = TokenCache(context.home, clock=context.clock) if connection.token_cache else None
         self.client = SecretServerClient(

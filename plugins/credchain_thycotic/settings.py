@@ -20,24 +20,42 @@ privilege_password_field = "Privilege Password"   # optional
 ```
 
 The full URL of each endpoint is ``url`` (with ``port``) followed by ``/`` and the path.
+
+Values that cannot work are refused with the key named: a URL over 2048 characters or with
+control characters, a NUL byte in a path, timeouts that are not finite or not in range
+(``MAX_SECONDS``), an absolute ``ca_bundle`` that is no PEM file. A relative ``ca_bundle`` or
+``mapping_file`` is read from the credchain home (``anchored``, ``resolved_mapping``).
 """
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal, Self
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from credchain.provider import ProviderSettings
-from credchain.tls import TLSPolicy, normalize_fingerprint
+from credchain.provider import ConfigError, ProviderSettings
+from credchain.tls import TLSPolicy, check_ca_bundle, normalize_fingerprint
 from credchain_thycotic.mapping import Mapping, read_mapping_file
 
-__all__ = ["SECRET_NAME", "ThycoticSettings"]
+__all__ = ["MAX_SECONDS", "MAX_URL", "SECRET_NAME", "ThycoticSettings"]
 
 #: the Thycotic field name that means "the secret's name" (SAFE's wording)
 SECRET_NAME = "Secret Name"  # noqa: S105 - a field label, not a password
+#: the longest timeout, deadline or Retry-After wait: past it a lookup is as good as lost
+MAX_SECONDS = 300.0
+#: the longest ``url`` and endpoint path (browsers and proxies commonly stop near 2 kB)
+MAX_URL = 2048
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _seconds(default: float, *, zero: bool = False) -> float:
+    """A finite number of seconds up to ``MAX_SECONDS``; above 0 (or at least 0 with ``zero``)."""
+    if zero:
+        return Field(default=default, ge=0, le=MAX_SECONDS, allow_inf_nan=False)
+    return Field(default=default, gt=0, le=MAX_SECONDS, allow_inf_nan=False)
 
 
 class ThycoticSettings(ProviderSettings):
@@ -62,8 +80,12 @@ class ThycoticSettings(ProviderSettings):
     exact_match: bool = True
     mapping: Mapping | None = None
     mapping_file: str | None = None
-    connect_timeout: float = Field(default=5.0, gt=0)
-    read_timeout: float = Field(default=30.0, gt=0)
+    connect_timeout: float = _seconds(5.0)
+    read_timeout: float = _seconds(30.0)
+    #: seconds one vault request may take, retries, reads and waits included
+    deadline: float = _seconds(30.0)
+    #: the longest Retry-After waited for, in seconds; a longer one gives up at once
+    retry_after_max: float = _seconds(5.0, zero=True)
     pool_size: int = Field(default=16, ge=1, le=512)
     retries: int = Field(default=3, ge=0, le=10)
     token_margin: float = Field(default=60.0, ge=0)
@@ -73,12 +95,39 @@ class ThycoticSettings(ProviderSettings):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
+        # Checked before anything else, and never repeated: a message must stay one line.
+        if len(value) > MAX_URL:
+            raise ValueError(f"is longer than {MAX_URL} characters")
+        if _CONTROL.search(value.strip()):
+            raise ValueError("must not contain control characters")
         parts = urlsplit(value.strip())
         if parts.scheme not in ("https", "http") or not parts.hostname:
             raise ValueError("must be an https URL such as https://vault.example.com")
         if parts.query or parts.fragment:
             raise ValueError("must not have a query or fragment")
         return value.strip().rstrip("/")
+
+    @field_validator("auth_path", "secrets_path", "ca_bundle", "mapping_file")
+    @classmethod
+    def _path(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if "\x00" in value:
+            raise ValueError("must not contain a NUL byte")
+        if len(value) > MAX_URL:
+            raise ValueError(f"is longer than {MAX_URL} characters")
+        return value
+
+    @field_validator("ca_bundle")
+    @classmethod
+    def _ca_bundle(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            return value  # checked by ``anchored``, which knows the home
+        check_ca_bundle(str(path))
+        return str(path)
 
     @field_validator("fingerprint_sha256")
     @classmethod
@@ -129,6 +178,20 @@ class ThycoticSettings(ProviderSettings):
         if not self.verify_ssl:
             return TLSPolicy(fingerprint_sha256=self.fingerprint_sha256)
         return TLSPolicy(ca_bundle=self.ca_bundle)
+
+    def anchored(self, home: Path) -> ThycoticSettings:
+        """These settings with a relative ``ca_bundle`` read from ``home`` (never the working
+        directory) and checked: ``ConfigError`` naming ``ca_bundle`` if it is unusable."""
+        if self.ca_bundle is None or Path(self.ca_bundle).expanduser().is_absolute():
+            return self
+        path = home / self.ca_bundle
+        try:
+            check_ca_bundle(str(path))
+        except ValueError as exc:
+            raise ConfigError(
+                f"{exc} (read relative to the credchain home)", key="ca_bundle"
+            ) from None
+        return self.model_copy(update={"ca_bundle": str(path)})
 
     def resolved_mapping(self, home: Path) -> Mapping:
         """The mapping table, the mapping file (relative to the home), or the defaults."""

@@ -117,6 +117,10 @@ class App:
         if kind == "slow":
             await asyncio.sleep(fault.delay)
             return normal()
+        if kind == "trickle":
+            response = normal()
+            response.trickle = fault.delay
+            return response
         if kind == "revoke-tokens":
             self.api.tokens.revoke_all()
             return normal()

@@ -7,13 +7,15 @@ Spec syntax (CLI ``--fault``, ``POST /_dev/faults``, ``DevServer.add_fault``)::
 KIND is one of ``FAULT_KINDS``. ROUTE is a glob over the route template, with or without the
 method: ``api/v1/secrets``, ``GET api/v1/secrets/{id}``, ``oauth2/token``, ``api/v1/secrets*``,
 ``*``. Options: ``count=N`` (the next N matching requests, then the fault disarms), ``rate=R``
-(each matching request with probability R, 0..1), ``delay=S`` (seconds, for ``slow``; default 2),
-``retry_after=S`` (for ``429`` and ``503``; default 1). Without count or rate a fault fires on every
-matching request until cleared.
+(each matching request with probability R, 0..1), ``delay=S`` (seconds: for ``slow`` the wait,
+default 2; for ``trickle`` the pause after each byte, default 1), ``retry_after=S`` (for ``429``
+and ``503``; default 1). Without count or rate a fault fires on every matching request until
+cleared.
 """
 
 from __future__ import annotations
 
+import math
 import random
 import threading
 from dataclasses import asdict, dataclass
@@ -26,6 +28,7 @@ __all__ = ["FAULT_KINDS", "Fault", "FaultPlan", "parse_fault"]
 #: html: an HTML page with status 200. truncated: 200 with JSON cut in half.
 #: slow: the normal response after ``delay`` seconds. revoke-tokens / swap-cert: perform that
 #: action, then answer normally (so the request that triggers revoke-tokens already gets 401).
+#: trickle: the normal response, status line and headers included, one byte per ``delay`` seconds.
 FAULT_KINDS = (
     "reset",
     "500",
@@ -36,7 +39,10 @@ FAULT_KINDS = (
     "slow",
     "revoke-tokens",
     "swap-cert",
+    "trickle",
 )
+#: ``delay`` when none is given, by kind
+_DEFAULT_DELAY = {"trickle": 1.0}
 
 
 @dataclass(slots=True)
@@ -45,12 +51,14 @@ class Fault:
     route: str = "*"
     count: int | None = None
     rate: float | None = None
-    delay: float = 2.0
+    delay: float = math.nan  # not given: the kind's default (``_DEFAULT_DELAY``, else 2)
     retry_after: int = 1
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
+        if math.isnan(self.delay):
+            self.delay = _DEFAULT_DELAY.get(self.kind, 2.0)
         if self.count is not None and self.count < 1:
             raise ValueError("count must be at least 1")
         if self.rate is not None and not 0.0 <= self.rate <= 1.0:

@@ -44,6 +44,7 @@ class Response:
     content_type: str = "application/json; charset=utf-8"
     headers: dict[str, str] = field(default_factory=dict)
     reset: bool = False  # drop the connection with a TCP RST instead of answering
+    trickle: float = 0.0  # > 0: send the response one byte at a time, this many seconds apart
 
     def encode(self, keep_alive: bool) -> bytes:
         lines = [
@@ -83,6 +84,16 @@ def _abort_with_reset(writer: asyncio.StreamWriter) -> None:
     writer.transport.abort()
 
 
+async def _trickle(writer: asyncio.StreamWriter, data: bytes, pause: float) -> None:
+    """Send ``data`` a byte at a time; a client that hangs up ends it (``ConnectionError``)."""
+    for offset in range(len(data)):
+        if writer.transport.is_closing():
+            return
+        writer.write(data[offset : offset + 1])
+        await writer.drain()
+        await asyncio.sleep(pause)
+
+
 async def serve_connection(
     reader: asyncio.StreamReader, writer: asyncio.StreamWriter, handler: Handler
 ) -> None:
@@ -111,8 +122,11 @@ async def serve_connection(
             if response.reset:
                 _abort_with_reset(writer)
                 return
-            writer.write(response.encode(keep_alive))
-            await writer.drain()
+            if response.trickle:
+                await _trickle(writer, response.encode(keep_alive), response.trickle)
+            else:
+                writer.write(response.encode(keep_alive))
+                await writer.drain()
             if not keep_alive:
                 return
     except (ConnectionError, asyncio.LimitOverrunError, ssl.SSLError, asyncio.IncompleteReadError):
