@@ -37,7 +37,8 @@ import re
 import ssl
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -212,7 +213,7 @@ class VaultHttp:
         s = self.settings
         self.attempts.add(count_as)
         counting = _counting.set(count_as)
-        budget = _transport.Budget.start(s.deadline, s.retry_after_max)
+        budget = _transport.current() or _transport.Budget.start(s.deadline, s.retry_after_max)
         try:
             with _transport.running(budget):
                 response = self.session.request(
@@ -288,6 +289,20 @@ class VaultHttp:
             f"{self.origin} sent an answer over the {_size(self.settings.max_body)} size limit "
             f"(HTTP {response.status_code})"
         )
+
+    @contextmanager
+    def deadline(self) -> Iterator[None]:
+        """Run the requests of the block (a whole lookup) within one ``deadline``.
+
+        Inside it, a request gets the time left of the block, not a deadline of its own; an
+        enclosing block's deadline (another entry's) is kept.
+        """
+        if _transport.current() is not None:
+            yield
+            return
+        s = self.settings
+        with _transport.running(_transport.Budget.start(s.deadline, s.retry_after_max)):
+            yield
 
     def _timed_out(self, budget: _transport.Budget) -> ProviderUnavailable:
         if budget.passed:
