@@ -31,6 +31,9 @@ __all__ = [
 MAX_TOKEN_LIFETIME = 24 * 3600.0
 #: Secret Server's ids are 32-bit; 0 and below name no secret
 SecretId = Annotated[int, Field(ge=1, le=2**31 - 1)]
+#: a token as it goes in a header or a form: visible ASCII (RFC 6750's b64token is narrower)
+_VISIBLE_ASCII = r"^[!-~]*$"
+_MAX_TOKEN = 16 * 1024
 
 _PROBLEMS = {
     "missing": "is missing",
@@ -42,6 +45,9 @@ _PROBLEMS = {
     "finite_number": "is not a finite number",
     "string_type": "is not text",
     "string_too_short": "is empty",
+    "string_too_long": "is too long",
+    "string_pattern_mismatch": "is not a token (visible ASCII)",
+    "string_unicode": "is not valid text (a lone surrogate)",
     "bool_type": "is not true or false",
     "bool_parsing": "is not true or false",
     "list_type": "is not a list",
@@ -95,9 +101,9 @@ class SecretAnswer(_Shape):
 class TokenAnswer(_Shape):
     """``POST oauth2/token``, granted; a lifetime over a day is believed as a day."""
 
-    access_token: str = Field(min_length=1)
+    access_token: str = Field(min_length=1, max_length=_MAX_TOKEN, pattern=_VISIBLE_ASCII)
     expires_in: float | None = Field(None, ge=0, allow_inf_nan=False)
-    refresh_token: str | None = None
+    refresh_token: str | None = Field(None, max_length=_MAX_TOKEN, pattern=_VISIBLE_ASCII)
 
     def lifetime(self, default: float) -> float:
         seconds = default if self.expires_in is None else self.expires_in

@@ -208,6 +208,12 @@ def test_a_refused_token_answer_that_is_deeply_nested(
         ),
         ("[1]", "the answer is not an object"),
         (DEEP, "token endpoint"),
+        ('{"access_token": "t\\r\\nX-Injected: 1"}', "access_token is not a token"),
+        ('{"access_token": "a b"}', "access_token is not a token"),
+        ('{"access_token": "\\ud800"}', "access_token is not valid text"),
+        ('{"access_token": "\u00e9t\u00e9"}', "access_token is not a token"),
+        ('{"access_token": "' + "t" * 20_000 + '"}', "access_token is too long"),
+        ('{"access_token": "t", "refresh_token": "t\\u0000"}', "refresh_token is not a token"),
     ],
 )
 def test_a_wrong_shaped_token_answer_is_an_unexpected_answer(
