@@ -12,12 +12,15 @@ import time
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 from thycotic_helpers import MakeResolver
 
 from credchain import AssetQuery
 from credchain.devserver import DevServer, Fault
 from credchain.errors import LoginRefused, UnexpectedAnswer
 from credchain.testing.secrets import assert_no_secrets
+from credchain_thycotic.answers import SearchAnswer, SecretAnswer, TokenAnswer, checked
 
 WEB = AssetQuery(asset_name="web-01.corp.example.com")
 SEARCH = "GET api/v1/secrets"
@@ -259,3 +262,49 @@ def test_a_token_lifetime_beyond_a_day_is_cut_to_a_day(
     token = provider.client.account.tokens.current
     assert token is not None
     assert token.expires_at <= time.time() + DAY
+
+
+# -- the shapes alone: any JSON value is an answer or an UnexpectedAnswer that shows no value ------
+
+LEAF = "Leaf-Value-9q"
+KEYS = st.sampled_from(
+    [
+        "records",
+        "id",
+        "name",
+        "extendedFields",
+        "value",
+        "items",
+        "itemValue",
+        "fieldName",
+        "slug",
+        "requiresComment",
+        "access_token",
+        "expires_in",
+        "refresh_token",
+    ]
+)
+VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.just(LEAF)
+    | st.sampled_from([LEAF + " x", "\ud800" + LEAF]),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(KEYS, children, max_size=6),
+    max_leaves=30,
+)
+
+
+@pytest.mark.parametrize("shape", [SearchAnswer, SecretAnswer, TokenAnswer])
+@given(value=VALUES)
+def test_any_json_is_an_answer_or_an_unexpected_answer_without_its_values(
+    shape: type[SearchAnswer | SecretAnswer | TokenAnswer], value: object
+) -> None:
+    message = "the answer: unexpected answer: (none)"
+    try:
+        checked(shape, value, "the answer")
+    except UnexpectedAnswer as exc:
+        message = str(exc)
+    assert message.startswith("the answer: unexpected answer: ")
+    assert LEAF not in message
