@@ -8,7 +8,11 @@ AES-128-CBC with HMAC-SHA256), and the identity again inside the ciphertext, so 
 changed, re-keyed or copied over another account's file is detected, logged (by file name only)
 and discarded. Expired entries are deleted when read. ``credchain cache clear`` deletes them all.
 
-Reading or writing the cache never fails a lookup: a cache that cannot be used is a cache miss.
+Reading or writing the cache never fails a lookup: a cache that cannot be used (a directory, a
+FIFO or a device where an entry should be, an entry over 256 KiB, an unreadable file, a key file
+that is missing, garbage or a directory, a read-only directory, an expiry that is not a finite
+number, a token that is not visible ASCII) is a cache miss, logged by file name only, never its
+content. What credchain did not write (a directory, a link's target) is never deleted.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from credchain.errors import SecretStoreError
-from credchain.files import atomic_write, ensure_private_dir
+from credchain.errors import ConfigError, SecretStoreError
+from credchain.files import atomic_write, ensure_private_dir, read_text_capped
 from credchain.home import TOKEN_CACHE_DIR
 from credchain.secretstore import SecretStore
 from credchain.tokens import AccessToken
@@ -32,6 +37,8 @@ log = logging.getLogger(__name__)
 
 _SUFFIX = ".token"
 _VERSION = 1
+#: far more than a sealed token needs (a few KiB): a bigger file is not ours
+_MAX_ENTRY = 256 * 1024
 
 
 def token_identity(token_url: str, grant: str, account: str, domain: str | None = None) -> str:
@@ -57,27 +64,32 @@ class TokenCache:
         """The cached token of ``identity`` if it is there, intact and not expired."""
         path = self._path(identity)
         try:
-            sealed = path.read_text(encoding="ascii")
+            # Capped, and opened without blocking: a FIFO or /dev/zero here must not hang us.
+            sealed = read_text_capped(path, _MAX_ENTRY, "a token cache entry")
         except FileNotFoundError:
             return None
-        except (OSError, UnicodeDecodeError):
-            return self._discard(path, "unreadable")
+        except ConfigError:
+            return self._discard(path, "not a regular file, or too large")
+        except (OSError, UnicodeDecodeError) as exc:
+            return self._discard(path, f"unreadable ({type(exc).__name__})")
         try:
             data = json.loads(self._store.decrypt(sealed))
             if data.get("v") != _VERSION or data.get("identity") != identity:
                 return self._discard(path, "written for another account")
             token = AccessToken(
-                value=_text(data["token"]),
-                expires_at=float(data["expires_at"]),
-                renew_at=float(data["renew_at"]),
+                value=_token_text(data["token"]),
+                expires_at=_finite(data["expires_at"]),
+                renew_at=_finite(data["renew_at"]),
                 refresh_token=_optional_text(data.get("refresh_token")),
             )
         except SecretStoreError:
             return self._discard(path, "tampered with or encrypted with another key")
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except OSError as exc:  # the key file: a directory, unreadable
+            return self._discard(path, f"the key file cannot be read ({type(exc).__name__})")
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             return self._discard(path, "malformed")
         if self._clock() >= token.expires_at:
-            path.unlink(missing_ok=True)
+            self._delete(path)
             return None
         return token
 
@@ -102,8 +114,8 @@ class TokenCache:
             )
 
     def discard(self, identity: str) -> None:
-        """Forget the token of ``identity`` (the vault refused it)."""
-        self._path(identity).unlink(missing_ok=True)
+        """Forget the token of ``identity`` (the vault refused it); a failure is logged."""
+        self._delete(self._path(identity))
 
     def clear(self) -> int:
         """Delete every cached token; returns how many entries there were."""
@@ -118,8 +130,16 @@ class TokenCache:
     def _discard(self, path: Path, why: str) -> AccessToken | None:
         """Log (the file name, never its content) and delete an entry we cannot trust: a miss."""
         log.warning("discarded the token cache entry %s: %s", path.name, why)
-        path.unlink(missing_ok=True)
+        self._delete(path)
         return None
+
+    @staticmethod
+    def _delete(path: Path) -> None:
+        """Delete an entry (a link, not its target); a directory or a read-only one is logged."""
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            log.warning("cannot delete the token cache entry %s: %s", path.name, type(exc).__name__)
 
 
 def _text(value: object) -> str:
@@ -128,5 +148,22 @@ def _text(value: object) -> str:
     return value
 
 
+def _token_text(value: object) -> str:
+    """A token as sent in a header: visible ASCII, no space (RFC 6750's b64token is narrower)."""
+    text = _text(value)
+    if not all("!" <= ch <= "~" for ch in text):
+        raise ValueError("not a token")
+    return text
+
+
 def _optional_text(value: object) -> str | None:
-    return None if value is None else _text(value)
+    return None if value is None else _token_text(value)
+
+
+def _finite(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError("not a number")
+    number = float(value)
+    if not math.isfinite(number):
+        raise ValueError("not a finite number")
+    return number

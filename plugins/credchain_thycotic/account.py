@@ -20,15 +20,18 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
 from credchain.cache import TokenCache, token_identity
-from credchain.errors import LoginRefused, WrongEndpoint
-from credchain.http import HttpSettings, VaultHttp, json_body
+from credchain.errors import LoginRefused, UnexpectedAnswer, WrongEndpoint
+from credchain.http import HttpSettings, VaultHttp
 from credchain.tokens import AccessToken, TokenGrant, TokenKeeper
+from credchain_thycotic.answers import TokenAnswer, checked, json_answer, text_or_none
 
 if TYPE_CHECKING:
     from credchain_thycotic.settings import ThycoticSettings
 
 __all__ = ["VaultAccount", "acquire", "acting_for", "release"]
 
+#: a token's lifetime when the vault does not say (``expires_in`` is optional in OAuth 2)
+_DEFAULT_LIFETIME = 300.0
 #: the chain entry a token grant is counted for (the one whose call needed it)
 _entry: ContextVar[str] = ContextVar("credchain_thycotic_entry", default="")
 
@@ -145,23 +148,25 @@ class VaultAccount:
                 f"{self.token_url} answered HTTP 404: it is not Secret Server's token endpoint "
                 "(check the URL and the authorization path)"
             )
-        body = json_body(response, f"the token endpoint {self.token_url}")
-        if response.status_code >= 400 or not isinstance(body, dict):
-            error = body.get("error") if isinstance(body, dict) else None
+        what = f"the token endpoint {self.token_url}"
+        if not 200 <= response.status_code < 300 and response.status_code < 400:
+            raise UnexpectedAnswer(
+                f"{what} answered HTTP {response.status_code}, which Secret Server does not "
+                "(a redirect to a login page?)"
+            )
+        body = json_answer(response, what)
+        if response.status_code >= 400:
+            error = text_or_none(body.get("error"), 80) if isinstance(body, dict) else None
             raise LoginRefused(
                 f"Secret Server refused the login for {who} (HTTP {response.status_code}"
-                + (f", {error}" if isinstance(error, str) else "")
+                + (f", {error}" if error else "")
                 + "): check the username, password and domain, or the client credentials"
             )
-        access = body.get("access_token")
-        if not isinstance(access, str) or not access:
-            raise LoginRefused(f"the token endpoint {self.token_url} returned no access_token")
-        expires_in = body.get("expires_in")
-        refresh = body.get("refresh_token")
+        answer = checked(TokenAnswer, body, what)
         return TokenGrant(
-            access_token=access,
-            expires_in=float(expires_in) if isinstance(expires_in, int | float) else 300.0,
-            refresh_token=refresh if isinstance(refresh, str) and refresh else None,
+            access_token=answer.access_token,
+            expires_in=answer.lifetime(default=_DEFAULT_LIFETIME),
+            refresh_token=answer.refresh_token or None,
         )
 
 

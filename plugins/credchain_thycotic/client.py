@@ -33,9 +33,16 @@ from credchain.errors import (
     UnexpectedAnswer,
     WrongEndpoint,
 )
-from credchain.http import json_body
 from credchain.tokens import AccessToken
 from credchain_thycotic import account as accounts
+from credchain_thycotic.answers import (
+    SearchAnswer,
+    SecretAnswer,
+    SummaryAnswer,
+    checked,
+    json_answer,
+    text_or_none,
+)
 
 if TYPE_CHECKING:
     from credchain_thycotic.settings import ThycoticSettings
@@ -208,7 +215,12 @@ class SecretServerClient:
                 f"{what}: {url} answered HTTP 404: not Secret Server's REST API "
                 "(check the URL and the secrets path)"
             )
-        body = json_body(response, what)
+        if not 200 <= response.status_code < 300 and response.status_code < 400:
+            raise UnexpectedAnswer(
+                f"{what}: {url} answered HTTP {response.status_code}, which Secret Server's "
+                "REST API does not (a redirect to a login page?)"
+            )
+        body = json_answer(response, what)
         if response.status_code >= 400:
             raise _api_error(response.status_code, body, what)
         return body
@@ -251,10 +263,8 @@ class SecretServerClient:
             kind="search",
             token=token,
         )
-        records = body.get("records") if isinstance(body, dict) else None
-        if not isinstance(records, list):
-            raise UnexpectedAnswer("the secrets search answered without 'records'")
-        return [_summary(record) for record in records if isinstance(record, dict)]
+        answer = checked(SearchAnswer, body, "the secrets search")
+        return [_summary(record) for record in answer.records]
 
     def get_secret(self, secret_id: int, *, comment: str | None = None) -> SecretRecord:
         """``GET secrets/{id}``, or ``POST secrets/{id}/restricted`` with ``comment``."""
@@ -269,9 +279,7 @@ class SecretServerClient:
                 what=what,
                 kind="restricted",
             )
-        if not isinstance(body, dict):
-            raise UnexpectedAnswer(f"{what}: the answer is not a secret")
-        return _record(body)
+        return _record(checked(SecretAnswer, body, what))
 
     def read_credential(
         self,
@@ -337,18 +345,20 @@ def _token_refused(response: requests.Response) -> bool:
         return True
     if response.status_code in (400, 403) and "json" in response.headers.get("Content-Type", ""):
         try:
-            message = str(response.json().get("message", ""))
-        except (ValueError, AttributeError):
+            body = response.json()
+        except (ValueError, RecursionError):  # the caller reports the body
             return False
-        return _EXPIRED in message.lower()
+        message = text_or_none(body.get("message")) if isinstance(body, dict) else None
+        return message is not None and _EXPIRED in message.lower()
     return False
 
 
 def _api_error(status: int, body: object, what: str) -> ProviderError:
+    # Only text codes and messages, cut short: anything else may be a secret echoed back.
     code = message = ""
     if isinstance(body, dict):
-        code = str(body.get("errorCode") or body.get("error") or "")
-        message = str(body.get("message") or "")
+        code = text_or_none(body.get("errorCode"), 80) or text_or_none(body.get("error"), 80) or ""
+        message = text_or_none(body.get("message")) or ""
     if code == "API_AccessDenied":
         return AccessDenied(
             f"{what}: access denied (the account needs View permission on it, and the "
@@ -360,36 +370,20 @@ def _api_error(status: int, body: object, what: str) -> ProviderError:
     )
 
 
-def _summary(record: dict[str, Any]) -> SecretSummary:
-    extended: dict[str, str | None] = {}
-    for item in record.get("extendedFields") or ():
-        if isinstance(item, dict) and isinstance(item.get("name"), str):
-            value = item.get("value")
-            extended[item["name"]] = value if isinstance(value, str) else None
+def _summary(answer: SummaryAnswer) -> SecretSummary:
     return SecretSummary(
-        id=int(record.get("id", 0)),
-        name=str(record.get("name", "")),
-        template=str(record.get("secretTemplateName", "")),
-        requires_comment=bool(record.get("requiresComment")),
-        extended=extended,
+        id=answer.id,
+        name=answer.name,
+        template=answer.template,
+        requires_comment=bool(answer.requires_comment),
+        extended={item.name: item.value for item in answer.extended or ()},
     )
 
 
-def _record(body: dict[str, Any]) -> SecretRecord:
-    items = []
-    for item in body.get("items") or ():
-        if isinstance(item, dict):
-            value = item.get("itemValue")
-            items.append(
-                (
-                    str(item.get("fieldName", "")),
-                    str(item.get("slug", "")),
-                    value if isinstance(value, str) else None,
-                )
-            )
+def _record(answer: SecretAnswer) -> SecretRecord:
     return SecretRecord(
-        id=int(body.get("id", 0)),
-        name=str(body.get("name", "")),
-        template=str(body.get("secretTemplateName", "")),
-        items=tuple(items),
+        id=answer.id,
+        name=answer.name,
+        template=answer.template,
+        items=tuple((item.field_name, item.slug, item.value) for item in answer.items or ()),
     )

@@ -9,15 +9,20 @@ method: ``api/v1/secrets``, ``GET api/v1/secrets/{id}``, ``oauth2/token``, ``api
 ``*``. Options: ``count=N`` (the next N matching requests, then the fault disarms), ``rate=R``
 (each matching request with probability R, 0..1), ``delay=S`` (seconds: for ``slow`` the wait,
 default 2; for ``trickle`` the pause after each byte, default 1), ``retry_after=S`` (for ``429``
-and ``503``; default 1). Without count or rate a fault fires on every matching request until
-cleared.
+and ``503``; default 1); for ``body``: ``status=N`` (default 200), ``content_type=T`` (default
+JSON) and ``body=TEXT``, which must come last and takes the rest of the spec verbatim, commas
+included. Without count or rate a fault fires on every matching request until cleared.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import random
+import re
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from fnmatch import fnmatchcase
 from typing import Any
@@ -29,6 +34,7 @@ __all__ = ["FAULT_KINDS", "Fault", "FaultPlan", "parse_fault"]
 #: slow: the normal response after ``delay`` seconds. revoke-tokens / swap-cert: perform that
 #: action, then answer normally (so the request that triggers revoke-tokens already gets 401).
 #: trickle: the normal response, status line and headers included, one byte per ``delay`` seconds.
+#: body: answer with ``status``, ``content_type`` and ``body`` as given (fuzzing the client).
 FAULT_KINDS = (
     "reset",
     "500",
@@ -40,9 +46,14 @@ FAULT_KINDS = (
     "revoke-tokens",
     "swap-cert",
     "trickle",
+    "body",
 )
 #: ``delay`` when none is given, by kind
 _DEFAULT_DELAY = {"trickle": 1.0}
+
+#: statuses that carry no body in HTTP/1.1: one sent anyway would corrupt a keep-alive stream
+_BODILESS = frozenset({204, 304})
+_BODY_OPTION = re.compile(r"(?:^|,)\s*body=")
 
 
 @dataclass(slots=True)
@@ -53,6 +64,10 @@ class Fault:
     rate: float | None = None
     delay: float = math.nan  # not given: the kind's default (``_DEFAULT_DELAY``, else 2)
     retry_after: int = 1
+    #: for ``body``: the status, Content-Type and body to answer with (text is sent as UTF-8)
+    status: int = 200
+    content_type: str = "application/json; charset=utf-8"
+    body: str | bytes = ""
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -67,12 +82,38 @@ class Fault:
             raise ValueError("give count or rate, not both")
         if self.delay < 0 or self.retry_after < 0:
             raise ValueError("delay and retry_after must not be negative")
+        if not isinstance(self.status, int) or not 200 <= self.status <= 599:
+            raise ValueError("status must be an HTTP status from 200 to 599")
+        if self.status in _BODILESS:
+            raise ValueError(f"status {self.status} carries no body in HTTP/1.1")
+        if not (
+            isinstance(self.content_type, str)
+            and self.content_type.isascii()
+            and self.content_type.isprintable()
+        ):
+            raise ValueError("content_type must be printable ASCII (one header line)")
+        if isinstance(self.body, str):
+            try:
+                self.body.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("a text body must be encodable as UTF-8 (or give bytes)") from None
+        elif not isinstance(self.body, bytes):
+            raise ValueError("body must be text or bytes")
 
     def matches(self, method: str, route: str) -> bool:
         return fnmatchcase(route, self.route) or fnmatchcase(f"{method} {route}", self.route)
 
+    @property
+    def body_bytes(self) -> bytes:
+        """The body as sent: text as UTF-8, bytes as they are."""
+        return self.body.encode("utf-8") if isinstance(self.body, str) else self.body
+
     def as_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fault as ``fault_from_json`` reads it back: a bytes body as ``body_base64``."""
+        value = asdict(self)
+        if isinstance(self.body, bytes):
+            value["body_base64"] = base64.b64encode(value.pop("body")).decode("ascii")
+        return value
 
 
 def parse_fault(spec: str) -> Fault:
@@ -80,13 +121,23 @@ def parse_fault(spec: str) -> Fault:
     kind, _, rest = spec.strip().partition(":")
     route, _, options = rest.partition(":")
     values: dict[str, Any] = {"kind": kind, "route": route or "*"}
-    converters = {"count": int, "rate": float, "delay": float, "retry_after": int}
+    body = _BODY_OPTION.search(options)
+    if body is not None:
+        options, values["body"] = options[: body.start()], options[body.end() :]
+    converters: dict[str, Callable[[str], Any]] = {
+        "count": int,
+        "rate": float,
+        "delay": float,
+        "retry_after": int,
+        "status": int,
+        "content_type": str,
+    }
     for option in filter(None, (o.strip() for o in options.split(","))):
         key, sep, value = option.partition("=")
         key = key.strip().replace("-", "_")
         if not sep or key not in converters:
             raise ValueError(
-                f"bad fault option {option!r} in {spec!r}; expected {list(converters)}"
+                f"bad fault option {option!r} in {spec!r}; expected {[*converters, 'body']}"
             )
         try:
             values[key] = converters[key](value.strip())
@@ -100,7 +151,15 @@ def fault_from_json(value: object) -> Fault:
     if isinstance(value, str):
         return parse_fault(value)
     if isinstance(value, dict):
-        return Fault(**{str(k).replace("-", "_"): v for k, v in value.items()})
+        fields = {str(k).replace("-", "_"): v for k, v in value.items()}
+        if "body_base64" in fields:
+            if "body" in fields:
+                raise ValueError("give body or body_base64, not both")
+            try:
+                fields["body"] = base64.b64decode(str(fields.pop("body_base64")), validate=True)
+            except binascii.Error:
+                raise ValueError("body_base64 is not base64") from None
+        return Fault(**fields)
     raise ValueError("a fault is a spec string or an object")
 
 
