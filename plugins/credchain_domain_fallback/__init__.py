@@ -114,12 +114,13 @@ class DomainFallbackProvider(SecretServerProvider[DomainFallbackSettings]):
     def credchain_lookup(
         self, query: AssetQuery, auth: AccessToken | None = None
     ) -> DomainMatch | None:
-        found = self.finder.find(query, with_passwords=True, first_only=True, token=auth)
-        if not found:
-            return None
-        match = found[0]
-        note(f"took secret {match.summary.id} by rule {match.rule}")
-        return self._read(match)
+        with self.client.deadline():
+            found = self.finder.find(query, with_passwords=True, first_only=True, token=auth)
+            if not found:
+                return None
+            match = found[0]
+            note(f"took secret {match.summary.id} by rule {match.rule}")
+            return self._read(match)
 
     @hookimpl
     def credchain_extract_credentials(self, record: DomainMatch) -> SafeCredential:

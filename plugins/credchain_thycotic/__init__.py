@@ -107,10 +107,11 @@ class ThycoticProvider(SecretServerProvider[ThycoticSettings]):
     def credchain_lookup(
         self, query: AssetQuery, auth: AccessToken | None = None
     ) -> SecretValues | None:
-        found = self.search(query, token=auth)
-        if not found:
-            return None
-        return self.read(self._choose(found, self._searched(query)))
+        with self.client.deadline():
+            found = self.search(query, token=auth)
+            if not found:
+                return None
+            return self.read(self._choose(found, self._searched(query)))
 
     def _choose(self, found: list[SecretSummary], searched: str) -> SecretSummary:
         if len(found) == 1:

@@ -57,19 +57,7 @@ class VaultAccount:
         token_cache: TokenCache | None,
     ) -> None:
         self.settings = settings
-        self.http = VaultHttp(
-            settings.origin,
-            settings.tls_policy,
-            HttpSettings(
-                connect_timeout=settings.connect_timeout,
-                read_timeout=settings.read_timeout,
-                deadline=settings.deadline,
-                retry_after_max=settings.retry_after_max,
-                pool_size=settings.pool_size,
-                retries=settings.retries,
-                allow_http=settings.allow_http,
-            ),
-        )
+        self.http = VaultHttp(settings.origin, settings.tls_policy, http_settings(settings))
         self.token_url = settings.endpoint(settings.auth_path)
         self.token_cache = token_cache
         #: the token cache key: who logs in where (no secret)
@@ -175,6 +163,19 @@ def _account_name(settings: ThycoticSettings) -> str:
     return name or ""
 
 
+def http_settings(settings: ThycoticSettings) -> HttpSettings:
+    """How the account's session talks to the vault: timeouts, deadline, pool, retries."""
+    return HttpSettings(
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        deadline=settings.deadline,
+        retry_after_max=settings.retry_after_max,
+        pool_size=settings.pool_size,
+        retries=settings.retries,
+        allow_http=settings.allow_http,
+    )
+
+
 def account_key(
     settings: ThycoticSettings, *, clock: Callable[[], float], token_cache: TokenCache | None
 ) -> Hashable:
@@ -188,8 +189,7 @@ def account_key(
         settings.domain,
         digest,
         settings.tls_policy,
-        (settings.connect_timeout, settings.read_timeout, settings.pool_size, settings.retries),
-        settings.allow_http,
+        http_settings(settings),
         settings.token_margin,
         None if token_cache is None else token_cache.directory,
         clock,

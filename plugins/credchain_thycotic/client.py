@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -172,6 +173,11 @@ class SecretServerClient:
     def vault_requests(self) -> dict[str, int]:
         """HTTP attempts this entry caused, by kind (search, get, restricted, token, other)."""
         return self.account.http.attempts.by_kind(self.entry)
+
+    def deadline(self) -> AbstractContextManager[None]:
+        """Run a whole lookup (its searches, reads and any token renewal) within one
+        ``deadline``: past it, ``ProviderUnavailable``."""
+        return self.account.http.deadline()
 
     # -- tokens ------------------------------------------------------------------------------
 

@@ -88,7 +88,7 @@ class ThycoticSettings(ProviderSettings):
     retry_after_max: float = _seconds(5.0, zero=True)
     pool_size: int = Field(default=16, ge=1, le=512)
     retries: int = Field(default=3, ge=0, le=10)
-    token_margin: float = Field(default=60.0, ge=0)
+    token_margin: float = Field(default=60.0, ge=0, le=86400, allow_inf_nan=False)
     #: keep the access token encrypted in the home between runs (``credchain cache clear``)
     token_cache: bool = True
 

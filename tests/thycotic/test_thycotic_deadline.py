@@ -1,6 +1,6 @@
-"""One vault request, retries, reads and waits included, ends by its deadline.
+"""One lookup, its requests, retries, reads and waits included, ends by its deadline.
 
-``read_timeout`` bounds one socket read; ``deadline`` bounds the whole request; ``retry_after_max``
+``read_timeout`` bounds one socket read; ``deadline`` bounds the whole lookup; ``retry_after_max``
 is the longest ``Retry-After`` credchain waits. Past them: ``ProviderUnavailable``. Each test
 has a hang guard (``timeout``); none measures time.
 """
@@ -98,3 +98,18 @@ def test_the_deadline_settings_reach_the_session(
     resolver = make_resolver(secret_server, deadline=12.5, retry_after_max=0.5)
     http = resolver.chain[0].provider.client.account.http  # type: ignore[attr-defined]
     assert (http.settings.deadline, http.settings.retry_after_max) == (12.5, 0.5)
+
+
+@pytest.mark.timeout(20)
+def test_the_deadline_bounds_the_whole_lookup_not_each_request(
+    secret_server: DevServer, make_resolver: MakeResolver
+) -> None:
+    # A check-out secret costs a search and a read; each is within the deadline, both are not.
+    secret_server.add_secret(
+        "slow-pair.lab", {"username": "u", "password": "pw-slow"}, check_out_enabled=True
+    )
+    resolver = warm(secret_server, make_resolver, read_timeout=10.0, deadline=1.6)
+    secret_server.add_fault("slow:GET api/v1/secrets*:delay=1")
+    with pytest.raises(ProviderUnavailable, match=r"within the 1\.6 s deadline"):
+        resolver.resolve(AssetQuery(asset_name="slow-pair.lab"))
+    assert secret_server.get_stats()["requests"] == {SEARCH: 1, "GET api/v1/secrets/{id}": 1}
