@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -140,6 +141,13 @@ def _jsonl(path: Path, lines: _Lines) -> Iterator[Item]:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
             yield number, QueryError(f"{path}:{number}: not JSON ({exc.msg})")
+            continue
+        except RecursionError:
+            yield number, QueryError(f"{path}:{number}: not JSON (nested too deeply)")
+            continue
+        except ValueError:  # json lets int()'s digit limit through as a bare ValueError
+            digits = sys.get_int_max_str_digits()
+            yield number, QueryError(f"{path}:{number}: not JSON (a number over {digits} digits)")
             continue
         if not isinstance(data, dict):
             yield number, QueryError(f"{path}:{number}: not a JSON object")
