@@ -166,7 +166,7 @@ def _csv(path: Path, lines: _Lines) -> Iterator[Item]:
     if not set(header) & set(QUERY_KEYS):
         raise QueryError(
             f"{path}:1: the CSV header needs one of {', '.join(QUERY_KEYS)} "
-            f"(found: {', '.join(header) or 'nothing'})"
+            f"(found: {', '.join(map(_shown, header)) or 'nothing'})"
         )
     while True:
         lines.record()
@@ -182,6 +182,11 @@ def _csv(path: Path, lines: _Lines) -> Iterator[Item]:
             continue  # a blank line
         row = dict(zip(header, fields, strict=False))
         yield lines.number, {key: row[key] for key in _COLUMNS if row.get(key)}
+
+
+def _shown(name: str) -> str:
+    # a quoted header field may hold a newline or a terminal escape: the message stays one line
+    return name if name.isprintable() else repr(name)
 
 
 def _check_fields(fields: list[str]) -> None:

@@ -118,6 +118,23 @@ def test_a_json_line_the_parser_cannot_take_is_that_lines_error(tmp_path: Path, 
     assert isinstance(error, QueryError) and str(error).startswith(f"{path}:2: not JSON")
 
 
+@pytest.mark.parametrize(
+    "header",
+    [b'"host\r\nname",owner', b"\x1b[31mhost,owner", b"host\xe2\x80\xa8name,owner"],
+    ids=["quoted-newline", "terminal-escape", "line-separator"],
+)
+def test_a_csv_header_without_a_query_column_is_named_on_one_line_escaped(
+    tmp_path: Path, header: bytes
+) -> None:
+    path = tmp_path / "inv.csv"
+    path.write_bytes(header + b"\nweb-01,ops\n")
+    with pytest.raises(QueryError, match=r"the CSV header needs one of") as caught:
+        list(read_inventory(path))
+    message = str(caught.value)
+    assert message.isprintable(), message  # one line, nothing a terminal would act on
+    assert "owner" in message
+
+
 # -- through the CLI ----------------------------------------------------------------------------
 
 WriteConfig = Callable[[dict[str, object]], Path]
