@@ -37,7 +37,7 @@ from credchain.provider import ProviderContext
 from credchain.testing.secrets import assert_no_secrets
 from credchain_custom_script import SCRIPT_NAME, CustomScriptProvider, CustomScriptSettings
 from credchain_custom_script.output import credential_from_reply
-from credchain_custom_script.protocol import MAX_MESSAGE
+from credchain_custom_script.protocol import MAX_MESSAGE, MAX_SCRIPT
 from credchain_custom_script.worker import ScriptRunner
 
 pytestmark = fuzz_timeout(90)
@@ -282,9 +282,13 @@ def test_a_real_worker_gives_a_credential_not_here_or_a_script_error(
 ) -> None:
     provider, path = script_provider
     value, planted = returned
-    install(path, f"def get_password_from_thycotic(query_data):\n    return {value!r}\n")
+    source = f"def get_password_from_thycotic(query_data):\n    return {value!r}\n"
+    install(path, source)
     outcome = lookup(provider)
     check_outcome(outcome, planted)
+    if len(source.encode("utf-8", "surrogatepass")) > MAX_SCRIPT:
+        assert isinstance(outcome, ScriptError) and "larger than 1 MiB" in str(outcome)
+        return
     in_process = run_in_process(value)
     assert type(outcome) is type(in_process)
     if isinstance(outcome, ScriptError) and str(in_process) != "over the message limit":
