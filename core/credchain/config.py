@@ -30,6 +30,7 @@ the key.
 from __future__ import annotations
 
 import os
+import sys
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -50,6 +51,7 @@ __all__ = [
     "find_config",
     "load_config",
     "parse_config",
+    "parse_toml",
     "settings_error",
 ]
 
@@ -145,16 +147,30 @@ def load_config(
     config_path, home = find_config(path, env)
     where = str(config_path)
     try:
-        raw = tomllib.loads(read_text_capped(config_path, MAX_CONFIG_BYTES, "the configuration"))
+        text = read_text_capped(config_path, MAX_CONFIG_BYTES, "the configuration")
     except FileNotFoundError:
         raise ConfigError(
             "no configuration file (run 'credchain add', or pass --config)", path=where
         ) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"cannot read: {exc}", path=where) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"not valid TOML: {exc}", path=where) from None
+    raw = parse_toml(text, path=where)
     return parse_config(raw, path=config_path, home=home, environ=env)
+
+
+def parse_toml(text: str, *, path: str | None) -> dict[str, Any]:
+    """The TOML document in ``text``; anything tomllib cannot read is a ``ConfigError``."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=path) from None
+    except RecursionError:  # tomllib recurses once per nested array or inline table
+        raise ConfigError("not valid TOML: values nested too deeply", path=path) from None
+    except ValueError:  # tomllib lets int()'s digit limit through as a bare ValueError
+        raise ConfigError(
+            f"not valid TOML: a number has more than {sys.get_int_max_str_digits()} digits",
+            path=path,
+        ) from None
 
 
 def parse_config(

@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import re
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -141,6 +142,13 @@ def _jsonl(path: Path, lines: _Lines) -> Iterator[Item]:
         except json.JSONDecodeError as exc:
             yield number, QueryError(f"{path}:{number}: not JSON ({exc.msg})")
             continue
+        except RecursionError:
+            yield number, QueryError(f"{path}:{number}: not JSON (nested too deeply)")
+            continue
+        except ValueError:  # json lets int()'s digit limit through as a bare ValueError
+            digits = sys.get_int_max_str_digits()
+            yield number, QueryError(f"{path}:{number}: not JSON (a number over {digits} digits)")
+            continue
         if not isinstance(data, dict):
             yield number, QueryError(f"{path}:{number}: not a JSON object")
             continue
@@ -158,7 +166,7 @@ def _csv(path: Path, lines: _Lines) -> Iterator[Item]:
     if not set(header) & set(QUERY_KEYS):
         raise QueryError(
             f"{path}:1: the CSV header needs one of {', '.join(QUERY_KEYS)} "
-            f"(found: {', '.join(header) or 'nothing'})"
+            f"(found: {', '.join(map(_shown, header)) or 'nothing'})"
         )
     while True:
         lines.record()
@@ -174,6 +182,11 @@ def _csv(path: Path, lines: _Lines) -> Iterator[Item]:
             continue  # a blank line
         row = dict(zip(header, fields, strict=False))
         yield lines.number, {key: row[key] for key in _COLUMNS if row.get(key)}
+
+
+def _shown(name: str) -> str:
+    # a quoted header field may hold a newline or a terminal escape: the message stays one line
+    return name if name.isprintable() else repr(name)
 
 
 def _check_fields(fields: list[str]) -> None:

@@ -42,6 +42,11 @@ def _clean_query_value(value: object, key: str) -> str | None:
         raise ValueError(f"{key} is longer than {_MAX_QUERY_VALUE} characters")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
         raise ValueError(f"{key} contains a control character")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: JSON can carry one, no vault can be asked
+            raise ValueError(f"{key} is not valid Unicode text (a lone surrogate)") from None
     return value
 
 
@@ -89,7 +94,8 @@ class AssetQuery(BaseModel):
         """
         if not isinstance(data, Mapping):
             raise QueryError(f"a query must be a JSON object, not {type(data).__name__}")
-        unknown = sorted(set(data) - {*QUERY_KEYS, "domain"})
+        # str(): a Python caller's mapping may have keys that are not text (and do not sort)
+        unknown = sorted(str(key) for key in set(data) - {*QUERY_KEYS, "domain"})
         if unknown:
             raise QueryError(f"unknown query key {unknown[0]!r}", key=unknown[0])
         try:

@@ -96,6 +96,12 @@ def read_mapping_file(path: Path) -> Mapping:
         raise ConfigError("the mapping file does not exist", path=str(path)) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"cannot read the mapping file: {exc}", path=str(path)) from None
+    except RecursionError:
+        raise ConfigError(
+            "cannot read the mapping file: not JSON (nested too deeply)", path=str(path)
+        ) from None
+    except ValueError as exc:  # a NUL in the path; a number over int()'s digit limit
+        raise ConfigError(f"cannot read the mapping file: {exc}", path=str(path)) from None
     return Mapping.from_safe_json(data, where=str(path))
 
 
