@@ -22,7 +22,6 @@ import json
 import os
 import tempfile
 import time
-import tomllib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,9 +31,9 @@ from typing import Any
 
 import tomli_w
 
-from credchain.config import find_config
+from credchain.config import MAX_CONFIG_BYTES, find_config, parse_toml
 from credchain.errors import ConfigError
-from credchain.files import ensure_private_dir, home_lock
+from credchain.files import ensure_private_dir, home_lock, read_text_capped
 from credchain.home import LAST_TEST_FILE
 
 __all__ = [
@@ -166,15 +165,12 @@ class ConfigStore:
     def load(self) -> dict[str, Any]:
         """The raw TOML document; ``{}`` when there is no file yet."""
         try:
-            text = self.path.read_text(encoding="utf-8")
+            text = read_text_capped(self.path, MAX_CONFIG_BYTES, "the configuration")
         except FileNotFoundError:
             return {}
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"cannot read: {exc}", path=str(self.path)) from None
-        try:
-            return tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"not valid TOML: {exc}", path=str(self.path)) from None
+        return parse_toml(text, path=str(self.path))
 
     def last_test(self) -> LastTest | None:
         """The stored last test result, or ``None`` (missing or unreadable)."""

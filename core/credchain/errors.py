@@ -69,7 +69,9 @@ class ConfigError(CredchainError):
     """The configuration is wrong; the message names the file and the key."""
 
     def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
-        where = ", ".join(part for part in (path, f"key {key!r}" if key else None) if part)
+        where = ", ".join(
+            part for part in (path, f"key {key!r}" if key is not None else None) if part
+        )
         super().__init__(f"{where}: {message}" if where else message)
         self.path = path
         self.key = key

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from credchain.errors import ScriptError
+from credchain.errors import ConfigError, ScriptError
 from credchain.home import CUSTOM_DIR
 from credchain.models import AssetQuery, SafeCredential
 from credchain_custom_script.output import credential_from_reply, invalid_script
@@ -40,7 +40,10 @@ def script_path(home: Path, setting: str | os.PathLike[str] | None = None) -> Pa
     directory = home / CUSTOM_DIR
     if setting is None:
         return directory / SCRIPT_NAME
-    return directory / Path(setting).expanduser()
+    try:
+        return directory / Path(setting).expanduser()
+    except RuntimeError:  # "~user/..." of a user this host does not know
+        raise ConfigError(f"cannot expand {str(setting)!r}: no such user", key="script") from None
 
 
 def file_problem(path: Path, *, uid: int | None = None) -> str | None:

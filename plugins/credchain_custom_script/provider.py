@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field
 
-from credchain.errors import ScriptError
+from credchain.errors import ConfigError, ScriptError
 from credchain.provider import (
     AssetQuery,
     Provider,
@@ -50,7 +50,10 @@ class CustomScriptProvider(Provider[CustomScriptSettings]):
     def describe(cls, table: Mapping[str, Any], home: Path) -> str:
         """The script an entry's raw table runs, for ``credchain status``."""
         setting = table.get("script")
-        return str(script_path(home, setting if isinstance(setting, str) else None))
+        try:
+            return str(script_path(home, setting if isinstance(setting, str) else None))
+        except ConfigError as exc:
+            return f"(unusable: {exc})"
 
     @classmethod
     def standalone(cls, home: Path) -> Standalone:

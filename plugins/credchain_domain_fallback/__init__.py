@@ -105,7 +105,9 @@ class DomainFallbackProvider(SecretServerProvider[DomainFallbackSettings]):
     def describe(cls, table: AnyMapping[str, Any], home: Path) -> str:
         """The connection and domains of an entry's raw table, for ``credchain status``."""
         domains = table.get("domains")
-        shown = ", ".join(domains) if isinstance(domains, list) else str(domains or "none")
+        shown = (
+            ", ".join(map(str, domains)) if isinstance(domains, list) else str(domains or "none")
+        )
         return f"via [providers.{table.get('connection', '?')}], domains {shown}"
 
     # -- hooks (verify_tls and authenticate come from SecretServerProvider) --------------------

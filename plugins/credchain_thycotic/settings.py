@@ -198,6 +198,11 @@ class ThycoticSettings(ProviderSettings):
         if self.mapping is not None:
             return self.mapping
         if self.mapping_file is not None:
-            path = Path(self.mapping_file).expanduser()
+            try:
+                path = Path(self.mapping_file).expanduser()
+            except RuntimeError:  # "~user/..." of a user this host does not know
+                raise ConfigError(
+                    f"cannot expand {self.mapping_file!r}: no such user", key="mapping_file"
+                ) from None
             return read_mapping_file(path if path.is_absolute() else home / path)
         return Mapping()

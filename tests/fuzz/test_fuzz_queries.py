@@ -182,11 +182,6 @@ def test_any_text_on_stdin_keeps_the_machine_contract(config: Path, text: str) -
     check_machine_contract(result)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/resolve.py's _read_query catches only JSONDecodeError: a RecursionError or "
-    "ValueError from json.loads reaches the catch-all ('unexpected ...'); left to its owner",
-)
 @pytest.mark.parametrize("text", ["[" * 100_000, "7" * 5_000], ids=["deep", "digits"])
 def test_hostile_json_on_stdin_is_a_query_error_not_an_unexpected_one(
     config: Path, text: str

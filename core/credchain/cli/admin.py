@@ -36,9 +36,15 @@ config_option = click.option(
 )
 
 
+def chain_names(document: dict[str, Any]) -> list[str]:
+    """The entry names of a raw document's chain; none when it is not a list (a broken file)."""
+    chain = document.get("chain")
+    return [name for name in chain if isinstance(name, str)] if isinstance(chain, list) else []
+
+
 def state_of(document: dict[str, Any]) -> str:
     """``Enabled``, ``Disabled`` or ``Not configured`` for a raw config document."""
-    if not document.get("chain"):
+    if not chain_names(document):
         return NOT_CONFIGURED
     return ENABLED if document.get("enabled", True) is not False else DISABLED
 
@@ -53,7 +59,7 @@ def _load(store: ConfigStore) -> dict[str, Any]:
 def _chain_rows(document: dict[str, Any], home: Path) -> list[tuple[object, ...]]:
     tables = document.get("providers")
     tables = tables if isinstance(tables, dict) else {}
-    chain = [name for name in document.get("chain") or () if isinstance(name, str)]
+    chain = chain_names(document)
     entries = []
     for name in chain:
         table = tables.get(name)

@@ -36,6 +36,14 @@ def _read_query(
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise QueryError(f"the query on stdin is not JSON: {exc}") from None
+        except RecursionError:
+            raise QueryError(
+                "the query on stdin is not JSON credchain takes: nested too deeply"
+            ) from None
+        except ValueError:  # int()'s digit limit
+            raise QueryError(
+                "the query on stdin is not JSON credchain takes: a number with too many digits"
+            ) from None
         return AssetQuery.from_query_data(data)
     return AssetQuery.from_query_data(
         {
