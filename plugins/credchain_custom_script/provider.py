@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from credchain.errors import ConfigError, ScriptError
 from credchain.provider import (
@@ -33,9 +33,16 @@ class CustomScriptSettings(ProviderSettings):
     #: worker processes kept running for the script (calls beyond this wait for one)
     workers: int = Field(default=2, ge=1, le=64)
     #: seconds one call may take before its worker is killed and the lookup fails
-    timeout: float = Field(default=30.0, gt=0, le=3600)
+    timeout: float = Field(default=30.0, gt=0, le=3600, allow_inf_nan=False)
     #: environment variables passed to the workers besides the minimal set (docs/custom-script.md)
     pass_environment: tuple[str, ...] = ()
+
+    @field_validator("script")
+    @classmethod
+    def _no_nul(cls, value: Path | None) -> Path | None:
+        if value is not None and "\x00" in str(value):
+            raise ValueError("must not contain a NUL byte")
+        return value
 
 
 class CustomScriptProvider(Provider[CustomScriptSettings]):

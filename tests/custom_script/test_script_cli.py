@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from credchain import AssetQuery, Resolver
 from credchain.cli import main
 from credchain.errors import ConfigError
-from credchain_custom_script import SCRIPT_NAME, check_script, script_path
+from credchain_custom_script import SCRIPT_NAME, CustomScriptProvider, check_script, script_path
 from credchain_custom_script.template import TEMPLATE
 
 
@@ -123,3 +123,13 @@ def test_providers_lists_custom_script_with_its_description() -> None:
     assert result.exit_code == 0, result.output
     assert "custom-script" in result.output
     assert "get_password_from_thycotic" in result.output
+
+
+def test_a_script_setting_with_a_nul_byte_is_a_config_error_naming_it(tmp_path) -> None:
+    from credchain.config import EntryConfig
+    from credchain.plugins import build_provider
+    from credchain.provider import ProviderContext
+
+    entry = EntryConfig("s", "custom-script", settings={"script": "a\x00b.py"})
+    with pytest.raises(ConfigError, match=r"providers\.s\.script.*NUL"):
+        build_provider(entry, CustomScriptProvider, ProviderContext("s", tmp_path))
