@@ -247,3 +247,15 @@ def test_a_provider_type_installed_twice_is_warned_about_in_credchains_words(
     assert code == 3, err
     assert [r.name for r in caplog.records] == ["credchain.plugins"]
     assert "provider 'twice' is installed 2 times" in caplog.records[0].getMessage()
+
+
+def test_a_query_on_stdin_that_is_not_utf8_is_one_clear_line(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from credchain.cli import main
+
+    result = CliRunner().invoke(
+        main, ["resolve", "--config", str(tmp_path / "none.toml"), "--json"], input=b"\xff{}"
+    )
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "credchain: error: the query on stdin is not UTF-8 text"

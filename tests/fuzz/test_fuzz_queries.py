@@ -148,7 +148,9 @@ def config(site: Path, write_config: WriteConfig) -> Path:
 
 
 def resolve_json(config: Path, stdin: str) -> Result:
-    return CliRunner().invoke(main, ["resolve", "--config", str(config), "--json"], input=stdin)
+    # A lone surrogate cannot be UTF-8: sent as the bytes a careless encoder would write.
+    data = stdin.encode("utf-8", errors="surrogatepass")
+    return CliRunner().invoke(main, ["resolve", "--config", str(config), "--json"], input=data)
 
 
 def expected_exit(data: object) -> int:

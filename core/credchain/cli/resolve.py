@@ -21,6 +21,20 @@ from credchain.models import AssetQuery
 from credchain.resolver import Resolver
 
 EXIT_FOUND, EXIT_ERROR, EXIT_NOT_FOUND = 0, 1, 3
+#: the most of stdin read for one query: a query is three short values
+MAX_STDIN = 1024 * 1024
+
+
+def _stdin_text() -> str:
+    """The query text on stdin: UTF-8 (a BOM dropped), at most ``MAX_STDIN`` bytes."""
+    stream = getattr(sys.stdin, "buffer", None)
+    raw = stream.read(MAX_STDIN + 1) if stream is not None else sys.stdin.read().encode()
+    if len(raw) > MAX_STDIN:
+        raise QueryError(f"the query on stdin is larger than {MAX_STDIN // 1024 // 1024} MiB")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise QueryError("the query on stdin is not UTF-8 text") from None
 
 
 def _read_query(
@@ -31,7 +45,7 @@ def _read_query(
             raise QueryError(
                 "give --asset-name, --ip-address or --cmdb-id, or a JSON query on stdin"
             )
-        text = sys.stdin.read()
+        text = _stdin_text()
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
