@@ -5,10 +5,8 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import os
 import socket
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +17,7 @@ from credchain.cli import main
 from credchain.devserver import DevServer, demo_password
 from credchain.models import encode_base64
 from credchain.testing.distributions import write_distribution
+from credchain.testing.process import run_credchain
 from credchain.testing.secrets import assert_no_secrets
 
 PLANTED = "planted-Cli-5e1a"
@@ -138,18 +137,7 @@ def run_process(
     home: Path, *args: str, site: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``python -m credchain ARGS`` in a child process with ``home``: its real stderr."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CREDCHAIN_", "PYTHON"))}
-    env["CREDCHAIN_HOME"] = str(home)
-    if site is not None:
-        env["PYTHONPATH"] = str(site)
-    return subprocess.run(
-        [sys.executable, "-m", "credchain", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_credchain(home, *args, pythonpath=site)
 
 
 def closed_port() -> int:

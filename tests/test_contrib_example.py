@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import tomli_w
+
+from credchain.testing.process import run_credchain
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "contrib" / "example-provider"
@@ -44,20 +45,7 @@ def example_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def credchain(site: Path, home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environ = {
-        **os.environ,
-        "PYTHONPATH": str(site),
-        "CREDCHAIN_HOME": str(home),
-        **env,
-    }
-    environ.pop("CREDCHAIN_CONFIG", None)
-    return subprocess.run(
-        [sys.executable, "-m", "credchain", *args],
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_credchain(home, *args, pythonpath=site, extra=env)
 
 
 def test_installed_example_is_listed(example_site: Path, tmp_path: Path) -> None:

@@ -7,9 +7,7 @@ stevedore's included, on the child's stderr, and tracebacks reach it as a person
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,6 +25,8 @@ from leak_helpers import (
     scan_files,
     write_home,
 )
+
+from credchain.testing.process import run_credchain
 
 RUNS = {
     "--debug resolve --json": (("--debug", "resolve", "--json", "--asset-name", VAULT_ASSET), 0),
@@ -48,16 +48,7 @@ RUNS = {
 
 
 def credchain(home: Path, args: list[str]) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CREDCHAIN_", "PYTHON"))}
-    env.update(CREDCHAIN_HOME=str(home), **{ENV_VAR: PLANTED["environment vault password"]})
-    return subprocess.run(
-        [sys.executable, "-m", "credchain", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_credchain(home, *args, extra={ENV_VAR: PLANTED["environment vault password"]})
 
 
 @pytest.mark.parametrize(("args", "code"), RUNS.values(), ids=RUNS.keys())

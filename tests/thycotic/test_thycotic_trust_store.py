@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from credchain import AssetQuery
 from credchain.devserver import DevServer
 from credchain.devserver.tls import make_identity
 from credchain.errors import TLSVerificationError
+from credchain.testing.process import run_credchain
 
 ASSET = "web-01.corp.example.com"
 
@@ -44,17 +44,8 @@ def resolve_json(
         # would decide under the old rules; must not: requests reads no environment
         "REQUESTS_CA_BUNDLE": str(server.ca_cert),
     }
-    if extra_path is not None:
-        env["PYTHONPATH"] = str(extra_path)
     command = ["resolve", "--config", str(config), "--asset-name", ASSET, "--json"]
-    return subprocess.run(
-        [sys.executable, "-m", "credchain", *command],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_credchain(home, *command, environ=env, pythonpath=extra_path)
 
 
 @pytest.fixture
