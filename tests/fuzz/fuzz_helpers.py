@@ -13,7 +13,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 from click.testing import Result
@@ -160,3 +161,25 @@ def assert_one_error_line(result: Result) -> None:
     assert result.stdout == ""
     assert result.stderr.count("\n") == 1 and result.stderr.endswith("\n"), result.stderr
     assert result.stderr.startswith("credchain: "), result.stderr
+
+
+#: the one asset the CLI fuzz tests' chain knows
+KNOWN = "web-01"
+
+
+def static_chain(
+    site: Path, write_config: Callable[[dict[str, object]], Path], password: str
+) -> Path:
+    """A config whose one entry (an in-memory provider) knows ``KNOWN`` with ``password``."""
+    from credchain.testing.distributions import write_distribution
+
+    write_distribution(
+        site,
+        "credchain-fuzz-providers",
+        "1.0",
+        {"static": "credchain.testing.providers:StaticProvider"},
+    )
+    credentials = {KNOWN: {"username": "svc", "password": password}}
+    return write_config(
+        {"chain": ["lab"], "providers": {"lab": {"type": "static", "credentials": credentials}}}
+    )

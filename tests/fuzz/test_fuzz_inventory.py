@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from fuzz_helpers import (
     HOSTILE_JSON,
     JSON_VALUES,
+    KNOWN,
     PLAIN_TEXT,
     assert_clean_exit,
     fuzz_settings,
@@ -26,6 +27,7 @@ from fuzz_helpers import (
     json_text,
     nested,
     spiked,
+    static_chain,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -34,13 +36,11 @@ from credchain.cli import main
 from credchain.errors import QueryError
 from credchain.inventory import read_inventory
 from credchain.models import QUERY_KEYS
-from credchain.testing.distributions import write_distribution
 from credchain.testing.secrets import assert_no_secrets
 
 pytestmark = fuzz_timeout(90)
 
 PLANTED = "fuzz-Inv-Pw-77e0"
-KNOWN = "web-01"
 KEYS = (*QUERY_KEYS, "domain")
 VALUES = st.one_of(st.just(KNOWN), PLAIN_TEXT, spiked(), JSON_VALUES)
 QUERY_LINES = st.dictionaries(st.sampled_from(KEYS), VALUES, max_size=4).map(json_text)
@@ -145,23 +145,7 @@ SUMMARY = re.compile(
 
 @pytest.fixture
 def config(site: Path, write_config: WriteConfig) -> Path:
-    write_distribution(
-        site,
-        "credchain-fuzz-providers",
-        "1.0",
-        {"static": "credchain.testing.providers:StaticProvider"},
-    )
-    return write_config(
-        {
-            "chain": ["lab"],
-            "providers": {
-                "lab": {
-                    "type": "static",
-                    "credentials": {KNOWN: {"username": "svc", "password": PLANTED}},
-                }
-            },
-        }
-    )
+    return static_chain(site, write_config, PLANTED)
 
 
 @fuzz_settings(60)

@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 from fuzz_helpers import (
     HOSTILE_JSON,
     JSON_VALUES,
+    KNOWN,
     ODD_CHARACTERS,
     PLAIN_TEXT,
     TEXT,
@@ -24,6 +25,7 @@ from fuzz_helpers import (
     fuzz_timeout,
     json_text,
     spiked,
+    static_chain,
 )
 from hypothesis import given
 from hypothesis import strategies as st
@@ -31,12 +33,10 @@ from hypothesis import strategies as st
 from credchain.cli import main
 from credchain.errors import QueryError
 from credchain.models import QUERY_KEYS, AssetQuery
-from credchain.testing.distributions import write_distribution
 
 pytestmark = fuzz_timeout(60)
 
 KEYS = (*QUERY_KEYS, "domain")
-KNOWN = "web-01"  # the one asset the CLI's chain has
 #: dicts of the known keys only, so the values' checks are what is exercised
 QUERY_VALUES = st.one_of(PLAIN_TEXT, PLAIN_TEXT, spiked(), spiked(), TEXT, JSON_VALUES)
 QUERY_DATA = st.dictionaries(st.sampled_from(KEYS), QUERY_VALUES, max_size=4)
@@ -128,23 +128,7 @@ WriteConfig = Callable[[dict[str, object]], Path]
 
 @pytest.fixture
 def config(site: Path, write_config: WriteConfig) -> Path:
-    write_distribution(
-        site,
-        "credchain-fuzz-providers",
-        "1.0",
-        {"static": "credchain.testing.providers:StaticProvider"},
-    )
-    return write_config(
-        {
-            "chain": ["lab"],
-            "providers": {
-                "lab": {
-                    "type": "static",
-                    "credentials": {KNOWN: {"username": "svc", "password": "fuzz-Pw-91c3"}},
-                }
-            },
-        }
-    )
+    return static_chain(site, write_config, "fuzz-Pw-91c3")
 
 
 def resolve_json(config: Path, stdin: str) -> Result:
