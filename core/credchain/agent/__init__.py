@@ -1,0 +1,1 @@
+"""credchain agent: a long-running local credential service on a Unix socket."""
