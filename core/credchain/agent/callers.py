@@ -53,7 +53,8 @@ class Caller:
     uid: int | None = None
     gid: int | None = None
     pid: int | None = None
-    #: the path of ``/proc/PID/exe`` (already resolved by the kernel), None if unreadable
+    #: the path of ``/proc/PID/exe``, already resolved by the kernel (`` (deleted)`` at its end
+    #: if the file was removed since it was started), None if unreadable
     executable: str | None = None
     #: ``host:port`` (``[host]:port`` for IPv6) for a TCP caller, None for a Unix socket
     address: str | None = None
@@ -240,7 +241,11 @@ class CallerPolicy:
         self._digests = digests if digests is not None else ExecutableDigests()
 
     def refusal(self, caller: Caller) -> str | None:
-        """None when ``caller`` may ask, else a one-line reason, safe to log and to return."""
+        """None when ``caller`` may ask, else a one-line reason, safe to log and to return.
+
+        With digests to check it may hash an executable (once per file): call it off the event
+        loop.
+        """
         if caller.uid is None:
             return "the kernel gave no peer credentials"
         if not self._identity_allowed(caller):
