@@ -84,7 +84,7 @@ def test_answers_are_cached_for_the_ttl() -> None:
     now = [0.0]
     provider = CountingProvider()
     resolver = Resolver([ChainEntry("p", provider)])
-    scan = Scan(resolver.resolve, concurrency=1, cache_ttl=10, clock=lambda: now[0])
+    scan = Scan(resolver._answer, concurrency=1, cache_ttl=10, clock=lambda: now[0])
     list(scan.run(queries(["h1", "h1"])))
     assert provider.calls == {"h1": 1}
     now[0] = 11
@@ -113,7 +113,7 @@ def test_failures_are_never_cached_and_do_not_stop_the_scan() -> None:
 
 def test_cache_size_is_bounded() -> None:
     resolver = Resolver([ChainEntry("p", CountingProvider())])
-    scan = Scan(resolver.resolve, concurrency=2, cache_size=10)
+    scan = resolver.scan(concurrency=2, cache_size=10)
     list(scan.run(queries([f"h{i}" for i in range(100)])))
     assert len(scan._cache) == 10
 

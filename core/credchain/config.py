@@ -57,7 +57,7 @@ __all__ = [
 
 MAX_CONFIG_BYTES = 1024 * 1024  # a config is a few KiB; more is not a config file
 OnError = Literal["next", "stop"]
-_TOP_LEVEL = {"enabled", "chain", "providers"}
+_TOP_LEVEL = {"enabled", "chain", "providers", "agent"}
 _ENTRY_KEYS = {"type", "on_error"}
 
 
@@ -88,6 +88,8 @@ class Config:
     enabled: bool = True
     chain: tuple[str, ...] = ()
     providers: Mapping[str, EntryConfig] = field(default_factory=dict)
+    #: the ``[agent]`` table, values resolved like an entry's (``credchain.agent.settings``)
+    agent: Mapping[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         providers = ", ".join(f"{name!r}: {entry!r}" for name, entry in self.providers.items())
@@ -207,7 +209,20 @@ def parse_config(
         name: _parse_entry(name, table, where=where, environ=env, store=store)
         for name, table in tables.items()
     }
-    return Config(path=path, home=home, enabled=enabled, chain=tuple(chain), providers=providers)
+    agent = raw.get("agent", {})
+    if not isinstance(agent, dict):
+        raise ConfigError("must be a table", path=where, key="agent")
+    agent = _resolve_values(
+        agent, prefix="agent", relative="", where=where, environ=env, store=store, plain=set()
+    )
+    return Config(
+        path=path,
+        home=home,
+        enabled=enabled,
+        chain=tuple(chain),
+        providers=providers,
+        agent=agent,
+    )
 
 
 def _parse_entry(

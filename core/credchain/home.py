@@ -6,6 +6,7 @@ HOME/                                 CREDCHAIN_HOME, else the platform's user c
 ├── secret.key                        the key of ``enc:`` values and caches (``secretstore``)
 ├── .lock                             taken by every writer of the configuration
 ├── last_test.json                    the last ``credchain test`` result, for ``status``
+├── agent.sock                        ``credchain agent``'s Unix socket (``credchain.agent``)
 ├── cache/tokens/<identity>.token     vault tokens, encrypted (``credchain.cache``)
 └── integrations/custom/thycotic/     SAFE's place for the custom script and the mapping file
 ```
@@ -23,6 +24,7 @@ from pathlib import Path
 import platformdirs
 
 __all__ = [
+    "AGENT_SOCKET",
     "CONFIG_FILE",
     "CUSTOM_DIR",
     "KEY_FILE",
@@ -36,6 +38,7 @@ CONFIG_FILE = "credchain.toml"
 KEY_FILE = "secret.key"
 LOCK_FILE = ".lock"
 LAST_TEST_FILE = "last_test.json"
+AGENT_SOCKET = "agent.sock"
 #: relative to the home
 TOKEN_CACHE_DIR = Path("cache", "tokens")
 #: relative to the home: custom scripts and ``thycotic_mapping.json``, as in SAFE

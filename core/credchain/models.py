@@ -150,7 +150,8 @@ class SafeCredential(BaseModel):
     """A credential for one asset; ``to_safe_dict()`` gives the scanner's contract.
 
     Passwords are ``SecretStr``: ``repr``, ``str`` and serialisation show ``**********``.
-    ``source`` is the chain entry that found it; ``detail`` how (rule, secret id), never a secret.
+    ``source`` is the chain entry that found it; ``detail`` how (rule, secret id), never a secret;
+    ``reference`` the provider's own id of what it read (a Secret Server secret id), for audits.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -160,6 +161,7 @@ class SafeCredential(BaseModel):
     privilege_password: SecretStr | None = None
     source: str = ""
     detail: str | None = None
+    reference: str | None = None
 
     @field_validator("username")
     @classmethod

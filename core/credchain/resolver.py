@@ -181,16 +181,11 @@ class Resolver:
         Raises ``CredentialNotFound`` (with ``trace``) when no entry has it, or an entry's
         ``ProviderUnavailable``/``ProviderError`` as described in the module docstring.
         """
-        asset = self._query(query)
-        credential, trace, failure = self._walk(asset)
-        if credential is not None:
-            return credential
-        if failure is not None:
-            failure.trace = trace
-            raise failure
-        raise CredentialNotFound(
-            f"no credential for {asset.label()!r} in the chain: {trace}", trace=trace
-        )
+        credential, error, _ = self._answer(self._query(query))
+        if error is not None:
+            raise error
+        assert credential is not None
+        return credential
 
     def resolve_many(
         self,
@@ -211,10 +206,26 @@ class Resolver:
         """
         if not self.enabled:
             raise ChainDisabled("credchain is disabled (run 'credchain enable')")
-        scan = Scan(
-            self.resolve, concurrency=concurrency, cache_ttl=cache_ttl, negative_ttl=negative_ttl
-        )
+        scan = self.scan(concurrency=concurrency, cache_ttl=cache_ttl, negative_ttl=negative_ttl)
         return scan.run(queries, progress)
+
+    def scan(
+        self,
+        *,
+        concurrency: int = 8,
+        cache_ttl: float = 300.0,
+        negative_ttl: float | None = None,
+        cache_size: int = 4096,
+    ) -> Scan:
+        """A ``Scan`` over this chain whose cache and single-flight last as long as it is kept
+        (``resolve_many`` makes one per call; ``credchain agent`` keeps one per config)."""
+        return Scan(
+            self._answer,
+            concurrency=concurrency,
+            cache_ttl=cache_ttl,
+            negative_ttl=negative_ttl,
+            cache_size=cache_size,
+        )
 
     def explain(self, query: AssetQuery | Mapping[str, object]) -> Trace:
         """The trace of a walk for ``query``: entries, outcomes, reasons, times; no secret."""
@@ -229,6 +240,24 @@ class Resolver:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    def _answer(
+        self, query: AssetQuery
+    ) -> tuple[SafeCredential | None, CredchainError | None, Trace]:
+        """One walk as the caller sees it: the credential, or the error to raise, and the trace."""
+        try:
+            credential, trace, failure = self._walk(query)
+        except ChainDisabled as exc:
+            exc.trace = Trace(query=query.to_query_data())
+            return None, exc, exc.trace
+        if credential is not None:
+            return credential, None, trace
+        if failure is None:
+            failure = CredentialNotFound(
+                f"no credential for {query.label()!r} in the chain: {trace}", trace=trace
+            )
+        failure.trace = trace
+        return None, failure, trace
 
     @staticmethod
     def _query(query: AssetQuery | Mapping[str, object]) -> AssetQuery:

@@ -7,8 +7,11 @@
 - one walk in flight per distinct query (single-flight): a duplicate waits for the first;
 - a per-run cache of recent answers (``cache_ttl`` seconds, at most ``cache_size`` entries);
   "not found" is cached too only with ``negative_ttl``; failures never are;
-- results are yielded **in completion order**, each with its ``index`` in the input and its
-  query, so callers that need input order can sort or place them.
+- results are yielded **in completion order**, each with its ``index`` in the input, its
+  query and the walk's trace, so callers that need input order can sort or place them.
+
+A ``Scan`` may outlive one run: ``answer`` resolves a single query through the same cache and
+single-flight, which is how ``credchain agent`` serves every request of a process.
 """
 
 from __future__ import annotations
@@ -65,6 +68,8 @@ def _query(raw: AssetQuery | Mapping[str, object] | QueryError) -> AssetQuery:
 
 
 _Answer = tuple[SafeCredential | None, CredchainError | None, Trace | None]
+#: one walk: the credential or the error that ended it, and its trace
+Walk = Callable[[AssetQuery], tuple[SafeCredential | None, CredchainError | None, Trace]]
 
 
 class _Flight:
@@ -78,14 +83,15 @@ class _Flight:
 
 
 class Scan:
-    """Concurrent, single-flight, cached resolution of many queries through ``resolve``.
+    """Concurrent, single-flight, cached resolution of many queries through ``walk``.
 
-    ``resolve`` is one walk (``Resolver.resolve``): a credential, or a ``CredchainError``.
+    ``walk`` is one walk of the chain (``Resolver.scan`` passes its own): the credential or the
+    error that ended it, with the trace either way.
     """
 
     def __init__(
         self,
-        resolve: Callable[[AssetQuery], SafeCredential],
+        walk: Walk,
         *,
         concurrency: int = 8,
         cache_ttl: float = 300.0,
@@ -95,7 +101,7 @@ class Scan:
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
-        self._resolve_one = resolve
+        self._walk_one = walk
         self.concurrency = concurrency
         self.cache_ttl = cache_ttl
         self.negative_ttl = negative_ttl
@@ -137,7 +143,7 @@ class Scan:
                             progress(done, result)
                         yield result
                         continue
-                    pending.add(pool.submit(self._resolve, index, query))
+                    pending.add(pool.submit(self.answer, query, index))
                 if not pending:
                     return
                 finished, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -148,7 +154,8 @@ class Scan:
                         progress(done, result)
                     yield result
 
-    def _resolve(self, index: int, query: AssetQuery) -> Resolution:
+    def answer(self, query: AssetQuery, index: int = 0) -> Resolution:
+        """One query's ``Resolution``, from the cache, a walk in flight, or a walk of its own."""
         with self._lock:
             cached = self._cached(query)
             if cached is not None:
@@ -161,20 +168,13 @@ class Scan:
             flight.done.wait()
             return Resolution(index, query, *flight.answer, cached=True)
         try:
-            flight.answer = self._walk(query)
+            flight.answer = self._walk_one(query)
         finally:
             with self._lock:
                 self._remember(query, flight.answer)
                 del self._flights[query]
             flight.done.set()
         return Resolution(index, query, *flight.answer)
-
-    def _walk(self, query: AssetQuery) -> _Answer:
-        try:
-            credential = self._resolve_one(query)
-        except CredchainError as exc:
-            return None, exc, exc.trace
-        return credential, None, None
 
     def _cached(self, query: AssetQuery) -> _Answer | None:
         entry = self._cache.get(query)

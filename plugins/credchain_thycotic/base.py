@@ -86,4 +86,5 @@ def secret_credential(
         password=SecretStr(values.password),
         privilege_password=SecretStr(privilege) if privilege else None,
         detail=detail,
+        reference=str(values.id),
     )

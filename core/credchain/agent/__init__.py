@@ -1,1 +1,11 @@
-"""credchain agent: a long-running local credential service on a Unix socket."""
+"""``credchain agent``: the configured chain as a long-running local service (docs/agent.md).
+
+The server (``server``, ``service``, ``process``) needs aiohttp and prometheus-client; the
+client does not: ``from credchain.agent import Client`` imports only the standard library.
+"""
+
+from __future__ import annotations
+
+from credchain.agent.client import Client
+
+__all__ = ["Client"]

@@ -240,6 +240,16 @@ class CallerPolicy:
         self._executables = allowed
         self._digests = digests if digests is not None else ExecutableDigests()
 
+    def describe(self) -> str:
+        """Who is allowed, in one line (``credchain agent --check``)."""
+        who = [f"uid {', '.join(map(str, sorted(self.uids)))}"] if self.uids else []
+        if self.gids:
+            who.append(f"gid {', '.join(map(str, sorted(self.gids)))}")
+        text = " or ".join(who) or "nobody"
+        if self._executables:
+            text += f", running {', '.join(sorted(self._executables))}"
+        return text
+
     def refusal(self, caller: Caller) -> str | None:
         """None when ``caller`` may ask, else a one-line reason, safe to log and to return.
 

@@ -95,6 +95,7 @@ def machine_output() -> None:
 
 #: command name -> "module:attribute" of its click command: the core's own
 COMMANDS: dict[str, str] = {
+    "agent": "credchain.cli.agent:agent",
     "cache": "credchain.cli.cache:cache",
     "chain": "credchain.cli.chain:chain",
     "demo": "credchain.cli.demo:demo",

@@ -1,0 +1,217 @@
+"""The agent's state: the loaded configuration (a ``Generation``), its thread pool, audit and
+metrics, and how a reload swaps one generation for the next without dropping a request.
+
+A generation is one configuration: a ``Resolver``, one ``Scan`` kept for the process (the cache
+and single-flight shared by every request), the ``[agent]`` settings and caller policy. A
+request takes the current generation for its whole life; a reload builds the next one in a
+worker thread, swaps it in, and closes the old one when its last request is done. A config
+that does not load keeps the old generation and says why.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.metadata
+import logging
+import os
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from credchain.agent.audit import AuditLog
+from credchain.agent.callers import CallerPolicy
+from credchain.agent.metrics import AgentMetrics
+from credchain.agent.settings import AgentSettings, agent_settings, read_token
+from credchain.config import Config, load_config
+from credchain.errors import ConfigError, CredchainError
+from credchain.provider import CountsRequests
+from credchain.resolver import Resolver
+from credchain.scan import Resolution
+
+__all__ = ["Agent", "Generation", "load_generation"]
+
+log = logging.getLogger(__name__)
+
+#: settings a reload cannot change in a running process
+RESTART_ONLY = ("socket", "socket_group", "listen", "tls_cert", "tls_key", "threads", "audit_log")
+
+
+_VERSION = importlib.metadata.version("credchain")
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+@dataclass(eq=False)
+class Generation:
+    """One loaded configuration and the requests using it."""
+
+    config: Config
+    settings: AgentSettings
+    resolver: Resolver
+    policy: CallerPolicy
+    token: str | None
+    loaded_at: str = field(default_factory=_now)
+    in_flight: int = 0
+    retired: bool = False
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.scan = self.resolver.scan(
+            concurrency=s.max_concurrency,
+            cache_ttl=s.cache_ttl,
+            negative_ttl=s.negative_ttl or None,
+        )
+
+    def vault_requests(self) -> dict[tuple[str, str], int]:
+        counts: dict[tuple[str, str], int] = {}
+        for entry in self.resolver.chain:
+            if isinstance(entry.provider, CountsRequests):
+                for kind, count in entry.provider.vault_requests().items():
+                    counts[entry.name, kind] = count
+        return counts
+
+
+class Agent:
+    """The configured chain served to local callers; built by ``credchain agent``."""
+
+    def __init__(
+        self,
+        config_path: str | os.PathLike[str] | None = None,
+        *,
+        overrides: Mapping[str, Any] | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self._config_path = config_path
+        self._overrides = dict(overrides or {})
+        self._environ = dict(os.environ if environ is None else environ)
+        self.started = time.monotonic()
+        self.current = self._load()
+        s = self.current.settings
+        self.pool = ThreadPoolExecutor(s.threads, thread_name_prefix="credchain-agent")
+        self.audit = AuditLog(
+            s.audit_path(self.current.config.home),
+            max_bytes=s.audit_max_bytes,
+            backups=s.audit_backups,
+        )
+        self._retired_counts: dict[tuple[str, str], int] = {}
+        self.metrics = AgentMetrics(self.vault_requests)
+        #: each chain entry's last answer: outcome, time, reason
+        self.entry_state: dict[str, dict[str, object]] = {}
+        self._reloading = asyncio.Lock()
+
+    # -- generations ----------------------------------------------------------------------------
+
+    def _load(self) -> Generation:
+        return load_generation(self._config_path, self._overrides, self._environ)
+
+    def acquire(self) -> Generation:
+        generation = self.current
+        generation.in_flight += 1
+        return generation
+
+    def release(self, generation: Generation) -> None:
+        generation.in_flight -= 1
+        if generation.retired and generation.in_flight == 0:
+            self._close(generation)
+
+    def _close(self, generation: Generation) -> None:
+        for key, count in generation.vault_requests().items():
+            self._retired_counts[key] = self._retired_counts.get(key, 0) + count
+        self.pool.submit(generation.resolver.close)
+
+    def vault_requests(self) -> dict[tuple[str, str], int]:
+        """Vault attempts by (entry, kind) since start, across reloads."""
+        counts = dict(self._retired_counts)
+        for key, count in self.current.vault_requests().items():
+            counts[key] = counts.get(key, 0) + count
+        return counts
+
+    async def reload(self, why: str) -> dict[str, object]:
+        """Load the config again and swap it in; ``ConfigError`` (old config kept) if it fails."""
+        async with self._reloading:
+            loop = asyncio.get_running_loop()
+            try:
+                fresh = await loop.run_in_executor(self.pool, self._load)
+            except CredchainError as exc:
+                self.metrics.reloads.labels("refused").inc()
+                log.warning("reload (%s) refused, keeping the running config: %s", why, exc)
+                self.audit.write("reload", outcome="refused", reason=str(exc), via=why)
+                error = exc if isinstance(exc, ConfigError) else ConfigError(str(exc))
+                raise error from None
+            old, self.current = self.current, fresh
+            kept = [
+                key
+                for key in RESTART_ONLY
+                if getattr(old.settings, key) != getattr(fresh.settings, key)
+            ]
+            old.retired = True
+            if old.in_flight == 0:
+                self._close(old)
+            names = {entry.name for entry in fresh.resolver.chain}
+            self.entry_state = {k: v for k, v in self.entry_state.items() if k in names}
+            self.metrics.reloads.labels("ok").inc()
+            note = f"; restart to apply {', '.join(kept)}" if kept else ""
+            log.warning("reloaded the configuration (%s)%s", why, note)
+            self.audit.write("reload", outcome="ok", via=why, reason=note[2:] or None)
+            return {"status": "reloaded", "loaded_at": fresh.loaded_at, "restart_needed": kept}
+
+    # -- what requests report -------------------------------------------------------------------
+
+    def observe(self, resolution: Resolution, seconds: float) -> None:
+        """Metrics and each entry's last state after one resolution."""
+        self.metrics.resolved(resolution, seconds)
+        if resolution.cached or resolution.trace is None:
+            return
+        at = _now()
+        for step in resolution.trace.steps:
+            state: dict[str, object] = {"outcome": step.outcome, "at": at}
+            if step.outcome in ("unavailable", "error"):
+                state["reason"] = step.reason
+            self.entry_state[step.entry] = state
+
+    def health(self) -> dict[str, object]:
+        generation = self.current
+        chain = generation.resolver.chain
+        last = [self.entry_state.get(e.name) for e in chain]
+        entries = [
+            {"name": e.name, "type": e.type_name, "last": state}
+            for e, state in zip(chain, last, strict=True)
+        ]
+        failing = any(s is not None and s["outcome"] in ("unavailable", "error") for s in last)
+        return {
+            "status": "degraded" if failing else "ok",
+            "version": _VERSION,
+            "pid": os.getpid(),
+            "uptime_s": round(time.monotonic() - self.started, 3),
+            "config": str(generation.config.path),
+            "loaded_at": generation.loaded_at,
+            "enabled": generation.resolver.enabled,
+            "entries": entries,
+        }
+
+    def close(self) -> None:
+        """After the server has stopped: finish the pool's work, close providers and the log."""
+        self.pool.shutdown(wait=True)
+        self.current.resolver.close()
+        self.audit.close()
+
+
+def load_generation(
+    config_path: str | os.PathLike[str] | None,
+    overrides: Mapping[str, Any],
+    environ: Mapping[str, str],
+) -> Generation:
+    """Read the config and build a generation (blocking: call it off the event loop)."""
+    config = load_config(config_path, environ=environ)
+    settings = agent_settings(config, **overrides)
+    policy = settings.policy()
+    token = None
+    if settings.token_file is not None:
+        token = read_token(settings.anchored(config.home, settings.token_file))
+    resolver = Resolver.from_config(config.path, environ=environ)
+    return Generation(config, settings, resolver, policy, token)

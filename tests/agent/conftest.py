@@ -1,0 +1,72 @@
+"""Fixtures for agent tests: a home configured for the session's dev server, a running agent.
+
+Homes live under a short directory of their own: a Unix socket path holds at most 107 bytes,
+and pytest's ``tmp_path`` can be longer.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tomli_w
+
+from credchain.devserver import DevServer
+from credchain.testing.agent import AgentProcess
+
+#: a demo asset the dev server has a secret for, and its SAFE dict's username
+WEB = "web-01.corp.example.com"
+
+
+@pytest.fixture
+def agent_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty credchain home (mode 0700) with a short path, set as CREDCHAIN_HOME."""
+    base = Path(tempfile.mkdtemp(prefix="cc-agent-"))
+    home = base / "home"
+    home.mkdir(mode=0o700)
+    monkeypatch.setenv("CREDCHAIN_HOME", str(home))
+    monkeypatch.delenv("CREDCHAIN_CONFIG", raising=False)
+    yield home
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture
+def write_agent_config(agent_home: Path) -> Callable[..., Path]:
+    """``write(server, agent={...}, chain=[...], providers={...})``: credchain.toml in the home.
+
+    By default: one thycotic entry ``vault`` for ``server``, and the ``[agent]`` table given.
+    """
+
+    def write(
+        server: DevServer | None = None,
+        *,
+        agent: dict[str, Any] | None = None,
+        chain: list[str] | None = None,
+        providers: dict[str, Any] | None = None,
+    ) -> Path:
+        tables = dict(providers or {})
+        if server is not None:
+            tables.setdefault("vault", {"type": "thycotic", **server.thycotic_table()})
+        document: dict[str, Any] = {"chain": chain or list(tables), "providers": tables}
+        if agent:
+            document["agent"] = agent
+        path = agent_home / "credchain.toml"
+        path.write_bytes(tomli_w.dumps(document).encode())
+        path.chmod(0o600)
+        return path
+
+    return write
+
+
+@pytest.fixture
+def running_agent(
+    secret_server: DevServer, agent_home: Path, write_agent_config: Callable[..., Path]
+) -> Iterator[AgentProcess]:
+    """An agent on the session's dev server, its audit log in ``agent_home / 'audit.log'``."""
+    write_agent_config(secret_server, agent={"audit_log": "audit.log"})
+    with AgentProcess(agent_home) as agent:
+        yield agent
