@@ -153,3 +153,15 @@ def test_malformed_query_in_input_is_a_resolution_not_a_crash() -> None:
 def test_disabled_resolver_refuses_a_scan() -> None:
     with pytest.raises(ChainDisabled):
         Resolver([ChainEntry("p", CountingProvider())], enabled=False).resolve_many([])
+
+
+def test_cached_answers_only_from_the_cache() -> None:
+    provider = CountingProvider()
+    scan = Resolver([ChainEntry("p", provider)]).scan(cache_ttl=60)
+    query = AssetQuery(asset_name="h1")
+    assert scan.cached(query) is None
+    first = scan.answer(query)
+    again = scan.cached(query, 7)
+    assert again is not None and again.cached and again.index == 7
+    assert again.credential == first.credential and first.trace is not None
+    assert provider.calls == {"h1": 1}

@@ -154,6 +154,12 @@ class Scan:
                         progress(done, result)
                     yield result
 
+    def cached(self, query: AssetQuery, index: int = 0) -> Resolution | None:
+        """The cached ``Resolution`` of ``query``, or None: never walks, never waits."""
+        with self._lock:
+            answer = self._cached(query)
+        return None if answer is None else Resolution(index, query, *answer, cached=True)
+
     def answer(self, query: AssetQuery, index: int = 0) -> Resolution:
         """One query's ``Resolution``, from the cache, a walk in flight, or a walk of its own."""
         with self._lock:

@@ -201,8 +201,33 @@ class _StreamHandler(_Handler, logging.StreamHandler[TextIO]):
 class _PrivateRotatingFile(_Handler, logging.handlers.RotatingFileHandler):
     """A rotating file whose files are 0600, that reopens the file after a failed write."""
 
+    _size = 0
+
     def _open(self) -> io.TextIOWrapper:
-        return _open_private(Path(self.baseFilename), self.encoding, self.errors)
+        stream = _open_private(Path(self.baseFilename), self.encoding, self.errors)
+        self._size = os.fstat(stream.fileno()).st_size
+        return stream
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write the line, rotating first when it would pass ``maxBytes``.
+
+        The handler counts what it wrote instead of asking the file system per line, as the
+        standard ``shouldRollover`` does (two ``stat`` calls, a seek and a second format).
+        """
+        try:
+            if self.stream is None:
+                self.stream = self._open()
+            line = self.format(record) + self.terminator
+            size = len(line) if line.isascii() else len(line.encode("utf-8"))
+            if 0 < self.maxBytes <= self._size + size and self._size:
+                self.doRollover()
+            if self.stream is None:
+                self.stream = self._open()
+            self.stream.write(line)
+            self.stream.flush()
+            self._size += size
+        except Exception:
+            self.handleError(record)
 
     def handleError(self, record: logging.LogRecord) -> None:
         super().handleError(record)

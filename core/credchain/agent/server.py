@@ -326,11 +326,16 @@ def _width(text: str | None, most: int) -> int:
 
 
 async def _answer(agent: Agent, query: AssetQuery, index: int = 0) -> Resolution:
-    loop = asyncio.get_running_loop()
+    """The query's resolution: a cached answer at once, else a walk in the thread pool."""
     generation = agent.acquire()
     started = time.perf_counter()
     try:
-        resolution = await loop.run_in_executor(agent.pool, generation.scan.answer, query, index)
+        resolution = generation.scan.cached(query, index)
+        if resolution is None:
+            loop = asyncio.get_running_loop()
+            resolution = await loop.run_in_executor(
+                agent.pool, generation.scan.answer, query, index
+            )
     finally:
         agent.release(generation)
     agent.observe(resolution, time.perf_counter() - started)

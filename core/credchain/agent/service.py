@@ -42,8 +42,9 @@ RESTART_ONLY = ("socket", "socket_group", "listen", "tls_cert", "tls_key", "thre
 _VERSION = importlib.metadata.version("credchain")
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+def _timestamp(at: float | None = None) -> str:
+    moment = datetime.now(UTC) if at is None else datetime.fromtimestamp(at, UTC)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 @dataclass(eq=False)
@@ -55,7 +56,7 @@ class Generation:
     resolver: Resolver
     policy: CallerPolicy
     token: str | None
-    loaded_at: str = field(default_factory=_now)
+    loaded_at: str = field(default_factory=_timestamp)
     in_flight: int = 0
     retired: bool = False
 
@@ -100,8 +101,8 @@ class Agent:
         )
         self._retired_counts: dict[tuple[str, str], int] = {}
         self.metrics = AgentMetrics(self.vault_requests)
-        #: each chain entry's last answer: outcome, time, reason
-        self.entry_state: dict[str, dict[str, object]] = {}
+        #: each chain entry's last answer: (outcome, time.time(), reason of a failure)
+        self.entry_state: dict[str, tuple[str, float, str | None]] = {}
         self._reloading = asyncio.Lock()
 
     # -- generations ----------------------------------------------------------------------------
@@ -167,22 +168,24 @@ class Agent:
         self.metrics.resolved(resolution, seconds)
         if resolution.cached or resolution.trace is None:
             return
-        at = _now()
+        at = time.time()
         for step in resolution.trace.steps:
-            state: dict[str, object] = {"outcome": step.outcome, "at": at}
-            if step.outcome in ("unavailable", "error"):
-                state["reason"] = step.reason
-            self.entry_state[step.entry] = state
+            failed = step.outcome in ("unavailable", "error")
+            self.entry_state[step.entry] = (step.outcome, at, step.reason if failed else None)
 
     def health(self) -> dict[str, object]:
         generation = self.current
-        chain = generation.resolver.chain
-        last = [self.entry_state.get(e.name) for e in chain]
-        entries = [
-            {"name": e.name, "type": e.type_name, "last": state}
-            for e, state in zip(chain, last, strict=True)
-        ]
-        failing = any(s is not None and s["outcome"] in ("unavailable", "error") for s in last)
+        entries: list[dict[str, object]] = []
+        failing = False
+        for entry in generation.resolver.chain:
+            state = self.entry_state.get(entry.name)
+            last: dict[str, object] | None = None
+            if state is not None:
+                outcome, at, reason = state
+                last = {"outcome": outcome, "at": _timestamp(at)}
+                if reason is not None:
+                    last["reason"], failing = reason, True
+            entries.append({"name": entry.name, "type": entry.type_name, "last": last})
         return {
             "status": "degraded" if failing else "ok",
             "version": _VERSION,
