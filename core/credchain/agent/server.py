@@ -158,46 +158,56 @@ def build_app(agent: Agent) -> web.Application:
                 "resolve-many", caller=caller, route=route, ms=round(ms * 1000, 3), **event
             )
 
-        while reading is not None or pending:
-            waiting: set[asyncio.Future[Any]] = set(pending)
-            if reading is not None and len(pending) < width:
-                waiting.add(reading)
-            done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-            for finished in done:
-                if finished is reading:
-                    try:
-                        raw = reading.result()
-                    except ValueError:  # aiohttp: a line longer than its buffer
-                        raw, reading = b"", None
-                        await emit(_bad_line(index, "line too long"), {"index": index}, 0)
-                        continue
-                    if not raw:
-                        reading = None
-                        continue
-                    reading = asyncio.ensure_future(request.content.readline())
-                    if not raw.strip():
-                        continue
-                    event: dict[str, Any] = {"index": index}
-                    try:
-                        if len(raw) > MAX_LINE:
-                            raise QueryError(f"a query line is longer than {MAX_LINE} bytes")
-                        query = _query(_json(raw), event)
-                    except QueryError as exc:
-                        event.update(outcome="bad_request", reason=str(exc))
-                        await emit(
-                            {"index": index, "outcome": "bad_request", "problem": problem_of(exc)},
-                            event,
-                            0,
-                        )
+        try:
+            while reading is not None or pending:
+                waiting: set[asyncio.Future[Any]] = set(pending)
+                if reading is not None and len(pending) < width:
+                    waiting.add(reading)
+                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+                for finished in done:
+                    if finished is reading:
+                        try:
+                            raw = reading.result()
+                        except ValueError:  # aiohttp: a line longer than its buffer
+                            raw, reading = b"", None
+                            await emit(_bad_line(index, "line too long"), {"index": index}, 0)
+                            continue
+                        if not raw:
+                            reading = None
+                            continue
+                        reading = asyncio.ensure_future(request.content.readline())
+                        if not raw.strip():
+                            continue
+                        event: dict[str, Any] = {"index": index}
+                        try:
+                            if len(raw) > MAX_LINE:
+                                raise QueryError(f"a query line is longer than {MAX_LINE} bytes")
+                            query = _query(_json(raw), event)
+                        except QueryError as exc:
+                            event.update(outcome="bad_request", reason=str(exc))
+                            await emit(
+                                {
+                                    "index": index,
+                                    "outcome": "bad_request",
+                                    "problem": problem_of(exc),
+                                },
+                                event,
+                                0,
+                            )
+                        else:
+                            pending.add(asyncio.ensure_future(one(index, query)))
+                        index += 1
                     else:
-                        pending.add(asyncio.ensure_future(one(index, query)))
-                    index += 1
-                else:
-                    pending.discard(finished)
-                    i, query, resolution, seconds = finished.result()
-                    event = {"index": i, "query": _ids(query)}
-                    _audit_resolution(event, resolution)
-                    await emit(_line(resolution), event, seconds)
+                        pending.discard(finished)
+                        i, query, resolution, seconds = finished.result()
+                        event = {"index": i, "query": _ids(query)}
+                        _audit_resolution(event, resolution)
+                        await emit(_line(resolution), event, seconds)
+        finally:  # the caller went away mid-stream: stop reading, drop what is left
+            if reading is not None:
+                reading.cancel()
+            for future in pending:
+                future.cancel()
         await response.write_eof()
         return response
 
