@@ -28,6 +28,7 @@ import click
 from credchain.errors import (
     AccessDenied,
     ChainDisabled,
+    ClientCertificateRefused,
     ConfigError,
     CredentialNotFound,
     FieldMissing,
@@ -86,6 +87,8 @@ _CASES: tuple[tuple[type[BaseException], Case], ...] = (
 
 def classify(error: BaseException, stage: Stage | None = None) -> Case:
     """The FAQ case of ``error``, by its type; ``stage`` decides a plain ``ProviderError``."""
+    if isinstance(error, ClientCertificateRefused):
+        return Case.OTHER  # the message names the client certificate settings
     if isinstance(error, TLSVerificationError):
         return Case.TLS_MISMATCH if error.expected is not None else Case.TLS_UNTRUSTED
     for kind, case in _CASES:
