@@ -115,6 +115,15 @@ class ClientCertificate:
             raise ConfigError(exc.message, key=exc.key) from None
 
 
+def _encrypted(path: str) -> bool:
+    """Whether the PEM file at ``path`` holds an encrypted key (PKCS#8 or OpenSSL's legacy)."""
+    try:
+        with open(path, "rb") as handle:
+            return b"ENCRYPTED" in handle.read(MAX_CLIENT_FILE_BYTES)
+    except OSError:
+        return False
+
+
 def check_client_certificate(
     cert: str,
     key: str | None,
@@ -150,13 +159,13 @@ def check_client_certificate(
         ) from None
     except ssl.SSLError as exc:
         reason = str(getattr(exc, "reason", None) or exc)
-        if password is not None and ("DECRYPT" in reason.upper() or "PKCS12" in reason.upper()):
-            raise _ClientProblem(
-                f"client_key_password does not decrypt the key in {where}", "client_key_password"
-            ) from None
         if "MISMATCH" in reason.upper():
             raise _ClientProblem(
                 f"the key in {where} does not belong to the certificate in {cert}", "client_key"
+            ) from None
+        if password is not None and _encrypted(where):
+            raise _ClientProblem(
+                f"client_key_password does not decrypt the key in {where}", "client_key_password"
             ) from None
         if key is None:
             raise _ClientProblem(

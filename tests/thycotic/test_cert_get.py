@@ -56,7 +56,10 @@ def test_pem_fields_are_written_as_they_are_and_the_pfx_decoded(
     assert (tmp_path / CERT_FILE).read_text() == secret.value("certificate")
     assert (tmp_path / KEY_FILE).read_text() == secret.value("private-key")
     pfx = pkcs12.load_pkcs12((tmp_path / PFX_FILE).read_bytes(), None)
-    assert pfx.cert is not None and "app.demo.example.com" in pfx.cert.certificate.subject.rfc4514_string()
+    assert (
+        pfx.cert is not None
+        and "app.demo.example.com" in pfx.cert.certificate.subject.rfc4514_string()
+    )
 
 
 def test_the_json_names_the_files_and_holds_no_secret(
@@ -139,9 +142,7 @@ def test_a_mismatched_key_exits_6_and_says_so(configured: DevServer, tmp_path: P
     assert "DOES NOT MATCH certificate 1" in result.output
 
 
-def test_a_chain_out_of_order_is_reported(
-    configured: DevServer, tmp_path: Path
-) -> None:
+def test_a_chain_out_of_order_is_reported(configured: DevServer, tmp_path: Path) -> None:
     ca = make_cert("Order CA", ca=True)
     leaf, key = make_cert("leaf.example.com", issuer=ca)
     secret_id = configured.add_secret(
@@ -194,7 +195,9 @@ def test_a_certificate_in_a_file_field_is_fetched(
         "pfx-file": FileValue(filename="made.pfx", content=pfx_b64(cert, key, "pfx-pw-1")),
         "pfx-password": "pfx-pw-1",
     }
-    data = Dataset(templates=[template], secrets=[SecretSpec(id=7, name="f", items=items, template_id=9000)])
+    data = Dataset(
+        templates=[template], secrets=[SecretSpec(id=7, name="f", items=items, template_id=9000)]
+    )
     server = secret_server_factory(data=data)
     write_config(config_for(server))
     result = cert_get("7", "--out", str(tmp_path))
