@@ -290,3 +290,10 @@ def test_config_error_type_for_a_relative_path(server: DevServer, home: Path) ->
     settings = settings_for(server, client_cert="tls/none.pem")
     with pytest.raises(ConfigError, match="key 'client_cert'"):
         settings.anchored(home)
+
+
+def test_a_refused_client_certificate_gets_no_advice_about_the_servers_certificate() -> None:
+    from credchain.cli.guidance import Case, classify
+
+    assert classify(ClientCertificateRefused("refused")) is Case.OTHER
+    assert classify(TLSVerificationError("untrusted")) is Case.TLS_UNTRUSTED

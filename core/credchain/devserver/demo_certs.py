@@ -26,6 +26,7 @@ __all__ = [
     "CERTIFICATES_FOLDER",
     "CERTIFICATE_TEMPLATE",
     "DEMO_CERTIFICATES",
+    "PFX_PASSWORD",
     "DemoCertificate",
     "certificate_secrets",
     "demo_certificates",
