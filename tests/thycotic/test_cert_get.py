@@ -270,3 +270,16 @@ def test_a_file_in_place_of_the_out_directory_is_one_error(
     blocker.write_text("x")
     result = cert_get(str(VALID), "--out", str(blocker / "sub"))
     assert result.exit_code == 1 and "for --out" in result.stderr
+
+
+def test_a_pipeline_sees_exit_4_and_json_alone_on_stdout(
+    configured: DevServer, home: Path, tmp_path: Path
+) -> None:
+    from credchain.testing.process import run_credchain
+
+    out = tmp_path / "out"
+    args = ("cert", "get", str(EXPIRING), "--out", str(out), "--warn-days", "30", "--json")
+    result = run_credchain(home, *args)
+    assert result.returncode == 4, result.stderr
+    assert json.loads(result.stdout)["status"] == "expiring"
+    assert result.stderr == ""

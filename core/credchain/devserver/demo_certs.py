@@ -166,7 +166,8 @@ def make_demo_certificates(now: datetime.datetime) -> list[DemoCertificate]:
         },
     ]
     return [
-        DemoCertificate(secret_id, name, {**fields, "notes": note})
+        # An empty field is left out (the store makes it ""): nothing holds an empty "secret".
+        DemoCertificate(secret_id, name, {k: v for k, v in {**fields, "notes": note}.items() if v})
         for (secret_id, name, note), fields in zip(DEMO_CERTIFICATES, items, strict=True)
     ]
 
