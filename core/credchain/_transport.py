@@ -1,6 +1,7 @@
 """``VaultHttp``'s plumbing under ``requests``: its adapter, retries, pools and deadline.
 
-- ``VaultAdapter``: the TLS context of the ``TLSPolicy`` (and nothing of certifi), or a pin.
+- ``VaultAdapter``: the TLS context of the ``TLSPolicy`` (and nothing of certifi), or a pin (with
+  a context too when a client certificate is presented).
 - ``CountingRetry``: urllib3's ``Retry`` that counts each new attempt and asks the running
   ``Budget`` first: a wait that would pass the deadline, or a ``Retry-After`` above the cap,
   ends the request at once (``GiveUp``).
@@ -250,5 +251,6 @@ class VaultAdapter(HTTPAdapter):
             # types-requests leaves this hook untyped
             super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
             return
-        conn.cert_reqs = "CERT_REQUIRED"
+        # A context with a pin only presents a client certificate: the digest is checked.
+        conn.cert_reqs = "CERT_NONE" if self._fingerprint is not None else "CERT_REQUIRED"
         conn.ca_certs = conn.ca_cert_dir = None

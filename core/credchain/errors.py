@@ -17,6 +17,7 @@ CredchainError
     ├── FieldMissing            the secret has no such field, or the field is empty
     ├── WrongEndpoint           the URL answers, but that path is not the vault's API (HTTP 404)
     ├── TLSVerificationError    the vault's certificate is not the one we trust
+    │   └── ClientCertificateRefused  the vault refused our client certificate (or its lack)
     ├── TokenExpired            the vault refused even a freshly granted token
     └── ScriptError             a custom script is invalid or misbehaved
 ```
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AccessDenied",
     "ChainDisabled",
+    "ClientCertificateRefused",
     "ConfigError",
     "CredchainError",
     "CredentialFormatError",
@@ -166,6 +168,11 @@ class TLSVerificationError(ProviderError):
         super().__init__(message)
         self.expected = expected
         self.presented = presented
+
+
+class ClientCertificateRefused(TLSVerificationError):
+    """Mutual TLS: the vault refused the client certificate presented, or the lack of one, at
+    the handshake (``client_cert``, ``client_key``); its own certificate is not in question."""
 
 
 class TokenExpired(ProviderError):

@@ -4,7 +4,8 @@
 
 - TLS as its ``TLSPolicy`` says: the host's trust store (OpenSSL's default paths, never
   certifi's bundle: see ``credchain.tls``), a CA bundle, or a pinned SHA-256 fingerprint
-  (urllib3's ``assert_fingerprint``; the chain is then not checked, the certificate is). Plain
+  (urllib3's ``assert_fingerprint``; the chain is then not checked, the certificate is); and a
+  client certificate presented to the vault if the policy has one (mutual TLS). Plain
   ``http`` is refused unless ``allow_http``. The session reads no environment
   (``trust_env = False``): ``REQUESTS_CA_BUNDLE`` and proxy variables cannot change the policy.
 - A keep-alive pool sized for the resolver's concurrency; connect and read timeouts.
@@ -21,7 +22,8 @@
   compressed answer cannot expand past it): a larger one is an ``UnexpectedAnswer``, refused
   from its ``Content-Length`` when it has one, else once the cap is passed.
 - Failures become credchain errors: ``TLSVerificationError`` (with the expected and presented
-  fingerprints; or no TLS version in common, or no TLS at all), ``ProviderUnavailable``
+  fingerprints; or no TLS version in common, or no TLS at all; or the server refused our client
+  certificate, or the lack of one, at the handshake), ``ProviderUnavailable``
   (unreachable, timed out, past the deadline, 5xx, cut short), ``UnexpectedAnswer`` (HTML,
   malformed JSON, over the size limit), ``ConfigError`` (settings out of range, an unusable
   ``ca_bundle``).
@@ -49,6 +51,7 @@ import urllib3
 
 from credchain import _transport
 from credchain.errors import (
+    ClientCertificateRefused,
     ConfigError,
     ProviderUnavailable,
     TLSVerificationError,
@@ -72,6 +75,21 @@ _VERSION_REASONS = frozenset(
         "UNSUPPORTED_SSL_VERSION",
         "VERSION_TOO_LOW",
         "VERSION_TOO_HIGH",
+    }
+)
+#: OpenSSL's reasons for an alert the server sent about our certificate: it refused the client
+_CLIENT_REFUSED = frozenset(
+    {
+        "TLSV13_ALERT_CERTIFICATE_REQUIRED",
+        "SSLV3_ALERT_HANDSHAKE_FAILURE",
+        "SSLV3_ALERT_BAD_CERTIFICATE",
+        "SSLV3_ALERT_CERTIFICATE_UNKNOWN",
+        "SSLV3_ALERT_CERTIFICATE_EXPIRED",
+        "SSLV3_ALERT_CERTIFICATE_REVOKED",
+        "SSLV3_ALERT_UNSUPPORTED_CERTIFICATE",
+        "TLSV1_ALERT_UNKNOWN_CA",
+        "TLSV1_ALERT_ACCESS_DENIED",
+        "TLSV1_ALERT_DECRYPT_ERROR",
     }
 )
 _CHUNK = 64 * 1024
@@ -322,6 +340,11 @@ class VaultHttp:
                 f"or later, and the server does not offer it ({reason}); enable TLS 1.2 or 1.3 "
                 "on the server"
             )
+        if reason in _CLIENT_REFUSED:
+            return self._client_refused(str(reason))
+        if reason == "UNEXPECTED_EOF_WHILE_READING":
+            # A server may refuse a client certificate (or its absence) by just hanging up.
+            return self._client_refused(str(reason), hung_up=True)
         if reason == "WRONG_VERSION_NUMBER":
             return TLSVerificationError(
                 f"{self.origin} does not speak TLS on port {self.port} (its answer is no TLS "
@@ -348,6 +371,21 @@ class VaultHttp:
             "set ca_bundle to your CA, or set verify_ssl = false and pin that fingerprint after "
             "checking it",
             presented=presented,
+        )
+
+    def _client_refused(self, reason: str, *, hung_up: bool = False) -> ClientCertificateRefused:
+        client = self.tls.client_certificate
+        refused = "ended the TLS handshake" if hung_up else "refused the TLS handshake"
+        likely = "probably " if hung_up else ""
+        if client is None:
+            return ClientCertificateRefused(
+                f"{self.origin} {refused} ({reason}): it {likely}requires a client certificate "
+                "and credchain presented none; set client_cert and client_key"
+            )
+        return ClientCertificateRefused(
+            f"{self.origin} {refused} ({reason}): it {likely}does not accept the client "
+            f"certificate {client.cert}; is it issued by a CA the server trusts, current, and "
+            "meant for client authentication?"
         )
 
     def presented_fingerprint(self) -> str | None:

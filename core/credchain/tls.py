@@ -8,6 +8,9 @@ paths (``/etc/ssl/certs`` on Debian and Ubuntu, the ``ca-trust`` bundle on RHEL,
 the OS tools; ``SSL_CERT_FILE`` / ``SSL_CERT_DIR`` override them) and, on Windows, the system
 certificate stores. A CA an admin adds with ``update-ca-certificates`` is trusted, one removed is
 not (seed 000, FAQ 7). certifi's bundle, which ``requests`` would use, is never consulted.
+
+Any of the three may also present a client certificate (``ClientCertificate``: mutual TLS), for
+vaults that refuse a client without one at the handshake.
 """
 
 from __future__ import annotations
@@ -18,18 +21,22 @@ import re
 import socket
 import ssl
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from cryptography import x509
+from pydantic import SecretStr
 
 from credchain.errors import ConfigError
 
 __all__ = [
     "MAX_CA_BUNDLE_BYTES",
+    "MAX_CLIENT_FILE_BYTES",
     "CertificateInfo",
+    "ClientCertificate",
     "TLSPolicy",
     "check_ca_bundle",
+    "check_client_certificate",
     "fetch_certificate",
     "format_fingerprint",
     "normalize_fingerprint",
@@ -38,6 +45,8 @@ __all__ = [
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 #: a CA bundle larger than this is not one (the whole Mozilla set is some 220 kB)
 MAX_CA_BUNDLE_BYTES = 16 * 1024 * 1024
+#: a client certificate or key file larger than this is not one
+MAX_CLIENT_FILE_BYTES = 1024 * 1024
 
 
 def check_ca_bundle(path: str) -> None:
@@ -60,6 +69,117 @@ def check_ca_bundle(path: str) -> None:
         raise ValueError(f"{path} cannot be read ({exc.strerror})") from None
 
 
+class _NoPassword(Exception):
+    """Raised from the password callback: the key is encrypted and no password was given."""
+
+
+def _check_file(path: str, what: str) -> None:
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise ValueError(f"{path} does not exist") from None
+    except OSError as exc:
+        raise ValueError(f"{path} cannot be read ({exc.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ValueError(f"{path} is not a regular file")
+    if info.st_size > MAX_CLIENT_FILE_BYTES:
+        raise ValueError(f"{path} is over 1 MiB: not a {what}")
+
+
+class _ClientProblem(ValueError):
+    """A client certificate problem, and the setting it is in."""
+
+    def __init__(self, message: str, key: str) -> None:
+        super().__init__(message)
+        self.message, self.key = message, key
+
+
+@dataclass(frozen=True, slots=True)
+class ClientCertificate:
+    """The certificate (PEM) credchain presents to the vault, its key, and the key's password.
+
+    ``cert`` and ``key`` are absolute paths; ``key`` ``None`` means the key is in ``cert``. The
+    password never appears in a repr; two of these with different passwords are different.
+    """
+
+    cert: str
+    key: str | None = None
+    password: SecretStr | None = field(default=None, repr=False)
+
+    def load_into(self, context: ssl.SSLContext) -> None:
+        """Make ``context`` present this certificate; ``ConfigError`` naming the setting at
+        fault (``client_cert``, ``client_key`` or ``client_key_password``) if it cannot."""
+        try:
+            check_client_certificate(self.cert, self.key, self.password, context=context)
+        except _ClientProblem as exc:
+            raise ConfigError(exc.message, key=exc.key) from None
+
+
+def _encrypted(path: str) -> bool:
+    """Whether the PEM file at ``path`` holds an encrypted key (PKCS#8 or OpenSSL's legacy)."""
+    try:
+        with open(path, "rb") as handle:
+            return b"ENCRYPTED" in handle.read(MAX_CLIENT_FILE_BYTES)
+    except OSError:
+        return False
+
+
+def check_client_certificate(
+    cert: str,
+    key: str | None,
+    password: SecretStr | None,
+    *,
+    context: ssl.SSLContext | None = None,
+) -> None:
+    """Raise ``ValueError`` saying why ``cert`` and ``key`` (absolute paths) cannot be presented.
+
+    They are loaded into ``context`` (a scratch one by default). An encrypted key without a
+    password is refused, never prompted for (OpenSSL would ask on the terminal).
+    """
+    for path, what, setting in ((cert, "certificate", "client_cert"), (key, "key", "client_key")):
+        if path is None:
+            continue
+        try:
+            _check_file(path, what)
+        except ValueError as exc:
+            raise _ClientProblem(str(exc), setting) from None
+
+    def give_password() -> bytes:
+        if password is None:
+            raise _NoPassword
+        return password.get_secret_value().encode()
+
+    target = context or ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    where = key or cert
+    try:
+        target.load_cert_chain(cert, key, give_password)
+    except _NoPassword:
+        raise _ClientProblem(
+            f"{where} holds an encrypted key: set client_key_password", "client_key_password"
+        ) from None
+    except ssl.SSLError as exc:
+        reason = str(getattr(exc, "reason", None) or exc)
+        if "MISMATCH" in reason.upper():
+            raise _ClientProblem(
+                f"the key in {where} does not belong to the certificate in {cert}", "client_key"
+            ) from None
+        if password is not None and _encrypted(where):
+            raise _ClientProblem(
+                f"client_key_password does not decrypt the key in {where}", "client_key_password"
+            ) from None
+        if key is None:
+            raise _ClientProblem(
+                f"{cert} holds no PEM certificate and key ({reason}); give the key file as "
+                "client_key",
+                "client_cert",
+            ) from None
+        raise _ClientProblem(
+            f"{cert} and {key} are no PEM certificate and key ({reason})", "client_cert"
+        ) from None
+    except OSError as exc:
+        raise _ClientProblem(f"{where} cannot be read ({exc.strerror})", "client_cert") from None
+
+
 def normalize_fingerprint(value: str) -> str:
     """A SHA-256 fingerprint as 64 lower-case hex digits.
 
@@ -79,10 +199,12 @@ def format_fingerprint(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class TLSPolicy:
-    """One of: the system trust store (default), a CA bundle file, or a pinned fingerprint."""
+    """One of: the system trust store (default), a CA bundle file, or a pinned fingerprint;
+    with any of them, optionally a client certificate to present."""
 
     ca_bundle: str | None = None
     fingerprint_sha256: str | None = None
+    client_certificate: ClientCertificate | None = None
 
     def __post_init__(self) -> None:
         if self.ca_bundle and self.fingerprint_sha256:
@@ -98,11 +220,24 @@ class TLSPolicy:
 
     def ssl_context(self) -> ssl.SSLContext | None:
         """A new context that verifies the chain and the host name against the CA bundle, or
-        else the host's store; ``None`` when pinned (the pin is checked instead).
+        else the host's store; when pinned, ``None`` (the pin is checked instead), or with a
+        client certificate a context that checks nothing but presents it.
 
         An unusable CA bundle is a ``ConfigError`` (key ``ca_bundle``); so is a relative path,
         which would depend on the working directory: the provider resolves it against the home.
+        An unusable client certificate is a ``ConfigError`` naming its setting.
         """
+        context = self._verifying_context()
+        if self.client_certificate is not None:
+            if context is None:
+                # Pinned: urllib3 checks the digest; the context only presents our certificate.
+                context = ssl.create_default_context()
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            self.client_certificate.load_into(context)
+        return context
+
+    def _verifying_context(self) -> ssl.SSLContext | None:
         if self.fingerprint_sha256 is not None:
             return None
         if not self.ca_bundle:
@@ -121,10 +256,13 @@ class TLSPolicy:
 
     def describe(self) -> str:
         if self.fingerprint_sha256 is not None:
-            return f"pinned certificate {format_fingerprint(self.fingerprint_sha256)}"
-        if self.ca_bundle:
-            return f"CA bundle {self.ca_bundle}"
-        return "system trust store"
+            text = f"pinned certificate {format_fingerprint(self.fingerprint_sha256)}"
+        elif self.ca_bundle:
+            text = f"CA bundle {self.ca_bundle}"
+        else:
+            text = "system trust store"
+        client = self.client_certificate
+        return text + (f", client certificate {client.cert}" if client is not None else "")
 
 
 @dataclass(frozen=True, slots=True)

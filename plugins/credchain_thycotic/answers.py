@@ -87,6 +87,8 @@ class ItemAnswer(_Shape):
     field_name: str = Field("", alias="fieldName")
     slug: str = ""
     value: str | None = Field(None, alias="itemValue")
+    #: a file attachment: ``value`` is a placeholder, the content is at ``fields/{slug}``
+    is_file: bool | None = Field(None, alias="isFile")
 
 
 class SecretAnswer(_Shape):

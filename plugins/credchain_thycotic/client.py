@@ -107,6 +107,8 @@ class SecretRecord:
     template: str
     #: (field name, slug, value)
     items: tuple[tuple[str, str, str | None], ...] = field(repr=False)
+    #: slugs of the file fields, whose value is a placeholder (``field_content`` reads them)
+    files: frozenset[str] = frozenset()
 
     def field_names(self) -> list[str]:
         return [name for name, _, _ in self.items]
@@ -114,6 +116,10 @@ class SecretRecord:
     def value(self, wanted: str) -> str | None:
         """The value of the field ``wanted`` (its name or slug, by the one field rule)."""
         return _pick(wanted, (((name, slug), value) for name, slug, value in self.items))
+
+    def slug(self, wanted: str) -> str:
+        """The slug of the field ``wanted`` (by the one field rule); ``KeyError`` if none."""
+        return _pick(wanted, (((name, slug), slug) for name, slug, _ in self.items))
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +206,35 @@ class SecretServerClient:
         token: AccessToken | None = None,
     ) -> Any:
         """One API call with ``token`` (else the shared one); see the module's retry rule."""
+        response = self._send(
+            method, url, params=params, json=json, what=what, kind=kind, token=token
+        )
+        body = json_answer(response, what)
+        if response.status_code >= 400:
+            raise _api_error(response.status_code, body, what)
+        return body
+
+    def field_content(self, secret_id: int, slug: str) -> bytes:
+        """``GET secrets/{id}/fields/{slug}``: a field's raw content (a file field's bytes)."""
+        what = f"field {slug!r} of secret {secret_id}"
+        url = f"{self.secrets_url}/{secret_id}/fields/{slug}"
+        response = self._send("GET", url, what=what, kind="get")
+        if response.status_code >= 400:
+            raise _api_error(response.status_code, json_answer(response, what), what)
+        return response.content
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: object = None,
+        what: str,
+        kind: str,
+        token: AccessToken | None = None,
+    ) -> requests.Response:
+        """The response to one call, after the retry rule; a 404 or a redirect raises."""
         with accounts.acting_for(self.entry):
             current = token or self.account.token()
             for attempt in (1, 2):
@@ -226,10 +261,7 @@ class SecretServerClient:
                 f"{what}: {url} answered HTTP {response.status_code}, which Secret Server's "
                 "REST API does not (a redirect to a login page?)"
             )
-        body = json_answer(response, what)
-        if response.status_code >= 400:
-            raise _api_error(response.status_code, body, what)
-        return body
+        return response
 
     def search(
         self,
@@ -392,4 +424,5 @@ def _record(answer: SecretAnswer) -> SecretRecord:
         name=answer.name,
         template=answer.template,
         items=tuple((item.field_name, item.slug, item.value) for item in answer.items or ()),
+        files=frozenset(item.slug for item in answer.items or () if item.is_file),
     )

@@ -9,6 +9,9 @@ port = 443                                 # Thycotic port (default)
 username = "svc-credchain"
 password = "enc:..."
 verify_ssl = true                          # false: pin fingerprint_sha256 instead
+client_cert = "tls/client.pem"             # mutual TLS (optional): certificate to present,
+client_key = "tls/client.key"              #   its key (default: in client_cert),
+client_key_password = "enc:..."            #   and the key's password if it is encrypted
 token_cache = true                         # reuse the token across runs (encrypted, in the home)
 
 [providers.thycotic.mapping]               # or mapping_file = "thycotic_mapping.json"
@@ -23,8 +26,10 @@ The full URL of each endpoint is ``url`` (with ``port``) followed by ``/`` and t
 
 Values that cannot work are refused with the key named: a URL over 2048 characters or with
 control characters, a NUL byte in a path, timeouts that are not finite or not in range
-(``MAX_SECONDS``), an absolute ``ca_bundle`` that is no PEM file. A relative ``ca_bundle`` or
-``mapping_file`` is read from the credchain home (``anchored``, ``resolved_mapping``).
+(``MAX_SECONDS``), an absolute ``ca_bundle`` that is no PEM file, an absolute ``client_cert`` and
+``client_key`` that are no certificate and key of each other (or whose key the password does not
+open). A relative ``ca_bundle``, ``client_cert``, ``client_key`` or ``mapping_file`` is read from
+the credchain home (``anchored``, ``resolved_mapping``).
 """
 
 from __future__ import annotations
@@ -37,7 +42,13 @@ from urllib.parse import urlsplit
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from credchain.provider import ConfigError, ProviderSettings
-from credchain.tls import TLSPolicy, check_ca_bundle, normalize_fingerprint
+from credchain.tls import (
+    ClientCertificate,
+    TLSPolicy,
+    check_ca_bundle,
+    check_client_certificate,
+    normalize_fingerprint,
+)
 from credchain_thycotic.mapping import Mapping, read_mapping_file
 
 __all__ = ["MAX_SECONDS", "MAX_URL", "SECRET_NAME", "ThycoticSettings"]
@@ -74,6 +85,10 @@ class ThycoticSettings(ProviderSettings):
     verify_ssl: bool = True
     fingerprint_sha256: str | None = None
     ca_bundle: str | None = None
+    #: mutual TLS: the PEM certificate presented to the vault, its key, and the key's password
+    client_cert: str | None = None
+    client_key: str | None = None
+    client_key_password: SecretStr | None = None
     allow_http: bool = False
     comment: str | None = None
     multiple_matches: Literal["error", "first"] = "error"
@@ -107,7 +122,9 @@ class ThycoticSettings(ProviderSettings):
             raise ValueError("must not have a query or fragment")
         return value.strip().rstrip("/")
 
-    @field_validator("auth_path", "secrets_path", "ca_bundle", "mapping_file")
+    @field_validator(
+        "auth_path", "secrets_path", "ca_bundle", "client_cert", "client_key", "mapping_file"
+    )
     @classmethod
     def _path(cls, value: str | None) -> str | None:
         if value is None:
@@ -149,12 +166,32 @@ class ThycoticSettings(ProviderSettings):
             raise ValueError("the password grant needs username and password")
         if self.grant == "client_credentials" and (not self.client_id or not self.client_secret):
             raise ValueError("the client_credentials grant needs client_id and client_secret")
+        if self.client_cert is None and (
+            self.client_key is not None or self.client_key_password is not None
+        ):
+            raise ValueError("client_key and client_key_password need client_cert")
+        if self.client_cert is not None and self._client_paths_absolute():
+            self._check_client(self.client_cert, self.client_key)
         if self.mapping is not None and self.mapping_file is not None:
             raise ValueError("give mapping or mapping_file, not both")
         url_port = urlsplit(self.url).port
         if url_port is not None and "port" in self.model_fields_set and url_port != self.port:
             raise ValueError(f"url says port {url_port} but port says {self.port}")
         return self
+
+    def _client_paths_absolute(self) -> bool:
+        paths = [p for p in (self.client_cert, self.client_key) if p is not None]
+        return all(Path(p).expanduser().is_absolute() for p in paths)
+
+    def _check_client(self, cert: str, key: str | None, *, home: bool = False) -> None:
+        """Raise (``ValueError``, or ``ConfigError`` with ``home``) unless cert and key load."""
+        try:
+            check_client_certificate(cert, key, self.client_key_password)
+        except ValueError as exc:
+            setting = str(getattr(exc, "key", "client_cert"))
+            if not home:
+                raise ValueError(f"{setting}: {exc}") from None
+            raise ConfigError(f"{exc} (read relative to the credchain home)", key=setting) from None
 
     @property
     def base_url(self) -> str:
@@ -174,24 +211,45 @@ class ThycoticSettings(ProviderSettings):
         return f"{self.base_url}/{path.strip('/')}"
 
     @property
+    def client_certificate(self) -> ClientCertificate | None:
+        if self.client_cert is None:
+            return None
+        return ClientCertificate(
+            cert=str(Path(self.client_cert).expanduser()),
+            key=str(Path(self.client_key).expanduser()) if self.client_key else None,
+            password=self.client_key_password,
+        )
+
+    @property
     def tls_policy(self) -> TLSPolicy:
+        client = self.client_certificate
         if not self.verify_ssl:
-            return TLSPolicy(fingerprint_sha256=self.fingerprint_sha256)
-        return TLSPolicy(ca_bundle=self.ca_bundle)
+            return TLSPolicy(fingerprint_sha256=self.fingerprint_sha256, client_certificate=client)
+        return TLSPolicy(ca_bundle=self.ca_bundle, client_certificate=client)
 
     def anchored(self, home: Path) -> ThycoticSettings:
-        """These settings with a relative ``ca_bundle`` read from ``home`` (never the working
-        directory) and checked: ``ConfigError`` naming ``ca_bundle`` if it is unusable."""
-        if self.ca_bundle is None or Path(self.ca_bundle).expanduser().is_absolute():
-            return self
-        path = home / self.ca_bundle
-        try:
-            check_ca_bundle(str(path))
-        except ValueError as exc:
-            raise ConfigError(
-                f"{exc} (read relative to the credchain home)", key="ca_bundle"
-            ) from None
-        return self.model_copy(update={"ca_bundle": str(path)})
+        """These settings with a relative ``ca_bundle``, ``client_cert`` or ``client_key`` read
+        from ``home`` (never the working directory) and checked: ``ConfigError`` naming the
+        setting if it is unusable."""
+        update: dict[str, str] = {}
+        if self.ca_bundle is not None and not Path(self.ca_bundle).expanduser().is_absolute():
+            path = home / self.ca_bundle
+            try:
+                check_ca_bundle(str(path))
+            except ValueError as exc:
+                raise ConfigError(
+                    f"{exc} (read relative to the credchain home)", key="ca_bundle"
+                ) from None
+            update["ca_bundle"] = str(path)
+        if self.client_cert is not None and not self._client_paths_absolute():
+            for name in ("client_cert", "client_key"):
+                value = getattr(self, name)
+                if value is not None and not Path(value).expanduser().is_absolute():
+                    update[name] = str(home / value)
+            cert = update.get("client_cert", self.client_cert)
+            key = update.get("client_key", self.client_key)
+            self._check_client(cert, key, home=True)
+        return self.model_copy(update=update) if update else self
 
     def resolved_mapping(self, home: Path) -> Mapping:
         """The mapping table, the mapping file (relative to the home), or the defaults."""

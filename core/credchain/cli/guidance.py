@@ -11,6 +11,7 @@ never from its wording:
 | ``WRONG_ENDPOINT`` | ``WrongEndpoint``, ``UnexpectedAnswer`` | 1.1 | the paths are not the API |
 | ``TLS_UNTRUSTED`` | ``TLSVerificationError`` | 1.2, 7 | ``--ca-bundle``, or pin the fingerprint |
 | ``TLS_MISMATCH`` | ``TLSVerificationError`` (pinned) | 1.2 | check, then pin the new one |
+| ``OTHER`` | ``ClientCertificateRefused`` | — | the message names the client certificate |
 | ``LOGIN_REFUSED`` | ``LoginRefused`` | 1 | check username, password, domain; the role |
 | ``FIELD_NAME`` | ``FieldMissing`` | 2 | fix the field names in ``thycotic_mapping.json`` |
 | ``NO_DATA`` | ``CredentialNotFound`` | 3 | the field searchable; the value exact; shared |
@@ -28,6 +29,7 @@ import click
 from credchain.errors import (
     AccessDenied,
     ChainDisabled,
+    ClientCertificateRefused,
     ConfigError,
     CredentialNotFound,
     FieldMissing,
@@ -86,6 +88,8 @@ _CASES: tuple[tuple[type[BaseException], Case], ...] = (
 
 def classify(error: BaseException, stage: Stage | None = None) -> Case:
     """The FAQ case of ``error``, by its type; ``stage`` decides a plain ``ProviderError``."""
+    if isinstance(error, ClientCertificateRefused):
+        return Case.OTHER  # the message names the client certificate settings
     if isinstance(error, TLSVerificationError):
         return Case.TLS_MISMATCH if error.expected is not None else Case.TLS_UNTRUSTED
     for kind, case in _CASES:

@@ -10,12 +10,14 @@ from .datafile import Dataset, FileValue, SecretSpec, TemplateSpec, UserSpec, lo
 from .demo_data import DEMO_ASSETS, SCANNER_PASSWORD, demo_dataset, demo_password
 from .faults import FAULT_KINDS, Fault, parse_fault
 from .server import AdminCredentials, DevServer, DevServerOptions, thycotic_table
+from .tls import ClientIdentity, make_client_identity
 
 __all__ = [
     "DEMO_ASSETS",
     "FAULT_KINDS",
     "SCANNER_PASSWORD",
     "AdminCredentials",
+    "ClientIdentity",
     "Dataset",
     "DevServer",
     "DevServerOptions",
@@ -27,6 +29,7 @@ __all__ = [
     "demo_dataset",
     "demo_password",
     "load_dataset",
+    "make_client_identity",
     "parse_fault",
     "thycotic_table",
 ]

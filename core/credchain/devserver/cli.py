@@ -49,6 +49,12 @@ def _faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
     metavar="KIND:ROUTE[:OPTS]",
     help="Inject a fault, e.g. '429:api/v1/secrets:count=2,retry_after=1'. Repeatable.",
 )
+@click.option(
+    "--require-client-cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar="CA",
+    help="Mutual TLS: refuse at the handshake a client without a certificate this CA signed.",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 def dev_server(
     port: int,
@@ -59,6 +65,7 @@ def dev_server(
     token_ttl: int,
     refresh_tokens: bool,
     faults: list[str],
+    require_client_cert: Path | None,
     quiet: bool,
 ) -> None:
     """Run a Secret Server REST API v1 look-alike on 127.0.0.1 (development only).
@@ -83,7 +90,10 @@ def dev_server(
         token_ttl=token_ttl,
         refresh_tokens=refresh_tokens,
         faults=list(faults),
+        require_client_cert=require_client_cert,
     )
+    if require_client_cert is not None and no_tls:
+        raise click.UsageError("--require-client-cert needs TLS (drop --no-tls)")
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

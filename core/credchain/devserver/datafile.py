@@ -172,4 +172,16 @@ BUILTIN_TEMPLATES: tuple[TemplateSpec, ...] = (
             _f(6100_6, "Notes", "notes", is_notes=True),
         ],
     ),
+    # Seed 004's certificate secret; the key and the PFX are as secret as a password.
+    TemplateSpec(
+        id=6200,
+        name="Certificate",
+        fields=[
+            _f(6200_1, "Certificate", "certificate"),
+            _f(6200_2, "Private Key", "private-key", is_password=True),
+            _f(6200_3, "PFX", "pfx", is_password=True),
+            _f(6200_4, "Password", "password", is_password=True),
+            _f(6200_5, "Notes", "notes", is_notes=True),
+        ],
+    ),
 )

@@ -17,6 +17,7 @@ from .datafile import (
     SecretSpec,
     UserSpec,
 )
+from .demo_certs import CERTIFICATES_FOLDER, certificate_secrets
 
 __all__ = ["DEMO_ASSETS", "SCANNER_PASSWORD", "demo_dataset", "demo_password"]
 
@@ -29,6 +30,7 @@ FOLDERS = {
     "Network": (4, 1),
     "Scan Accounts": (5, None),
     "Domain Accounts": (6, None),
+    "Certificates": (CERTIFICATES_FOLDER, None),
 }
 
 
@@ -167,5 +169,5 @@ def demo_dataset() -> Dataset:
             ),
         ],
         folders=[FolderSpec(id=i, name=n, parent=p) for n, (i, p) in FOLDERS.items()],
-        secrets=_secrets(),
+        secrets=[*_secrets(), *certificate_secrets()],
     )

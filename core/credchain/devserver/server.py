@@ -68,6 +68,8 @@ class DevServerOptions:
     refresh_tokens: bool = True
     faults: list[str | Fault] = field(default_factory=list)
     clock: Callable[[], float] = time.monotonic
+    #: a CA file (PEM): refuse at the handshake a client without a certificate it signed
+    require_client_cert: str | Path | None = None
 
 
 class DevServer:
@@ -91,6 +93,8 @@ class DevServer:
             self.add_fault(fault)
         self.api = Api(self.store, self.tokens, self.stats.count_grant)
         self.app = App(self.api, self.faults, self.stats, opts.latency_ms / 1000, self._control)
+        if opts.require_client_cert is not None and not opts.tls:
+            raise ValueError("require_client_cert needs TLS")
         self._dir = Path(tempfile.mkdtemp(prefix="credchain-devserver-"))
         self._generation = 0
         self._identity: ServerIdentity | None = None
@@ -100,12 +104,25 @@ class DevServer:
             self._identity = self._first_identity = make_identity(self._dir)
             self._ssl = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self._identity.load_into(self._ssl)
+            if opts.require_client_cert is not None:
+                self._require_client_cert(Path(opts.require_client_cert))
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self.port = 0
+
+    def _require_client_cert(self, ca: Path) -> None:
+        """Mutual TLS: a client must present a certificate ``ca`` signed (at the handshake)."""
+        assert self._ssl is not None
+        try:
+            self._ssl.load_verify_locations(cafile=str(ca))
+        except (OSError, ssl.SSLError) as error:
+            shutil.rmtree(self._dir, ignore_errors=True)
+            raise ValueError(f"require_client_cert: {ca} holds no PEM CA certificate") from error
+        self._ssl.verify_mode = ssl.CERT_REQUIRED
+        self._ssl.maximum_version = ssl.TLSVersion.TLSv1_2
 
     @staticmethod
     def _dataset(data: Dataset | Path | None) -> Dataset:

@@ -2,6 +2,9 @@
 
 The CA PEM is what clients trust (``REQUESTS_CA_BUNDLE``, ``curl --cacert``); the fingerprint is the
 SHA-256 of the *server* certificate, which is what a client pinning the certificate sees.
+
+``make_client_identity`` makes the other side of mutual TLS: a client CA (what a server started
+with ``require_client_cert`` trusts) and a client certificate and key signed by it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from credchain.tls import format_fingerprint
 
-__all__ = ["ServerIdentity", "make_identity"]
+__all__ = ["ClientIdentity", "ServerIdentity", "make_client_identity", "make_identity"]
 
 _LOOPBACK_NAMES: tuple[x509.GeneralName, ...] = (
     x509.DNSName("localhost"),
@@ -121,3 +124,67 @@ def make_identity(directory: Path, generation: int = 0) -> ServerIdentity:
         server_key=paths[2],
         fingerprint_sha256=format_fingerprint(cert.fingerprint(hashes.SHA256()).hex()),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ClientIdentity:
+    """Paths of a client CA, and of a client certificate and key (PEM) that it signed."""
+
+    ca_cert: Path
+    cert: Path
+    key: Path
+
+
+def make_client_identity(
+    directory: Path, *, name: str = "credchain-client", password: str | None = None
+) -> ClientIdentity:
+    """A new client CA and a client certificate for ``name`` under ``directory``.
+
+    The key is written encrypted with ``password`` when one is given (mode 0600 either way).
+    """
+    now = datetime.datetime.now(datetime.UTC)
+    start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=2)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = _name(f"credchain client CA for {name}")
+    ca_cert = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(name))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    identity = ClientIdentity(
+        ca_cert=directory / f"{name}-ca.pem",
+        cert=directory / f"{name}.pem",
+        key=directory / f"{name}.key",
+    )
+    identity.ca_cert.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
+    identity.cert.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    encryption: serialization.KeySerializationEncryption = (
+        serialization.BestAvailableEncryption(password.encode())
+        if password
+        else serialization.NoEncryption()
+    )
+    identity.key.touch(mode=0o600)
+    identity.key.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption)
+    )
+    return identity
