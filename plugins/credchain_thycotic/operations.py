@@ -211,7 +211,7 @@ def folder_of(client: SecretServerClient, folder: str) -> Folder:
     """The folder given by its id or its path (``\\Parent\\Child``, ``/`` also taken)."""
     given = folder.strip()
     by_id = given.isdigit()
-    what = f"folder {given!r}"
+    what = f"folder {given}" if by_id else f"folder '{given}'"
     url = _api(client, f"folders/{given if by_id else 0}")
     params = None if by_id else {"folderPath": given}
     response = client.request("GET", url, params=params, what=what)
