@@ -25,7 +25,14 @@ from credchain.errors import ConfigError
 from credchain_thycotic.client import SecretServerClient
 from credchain_thycotic.settings import ThycoticSettings
 
-__all__ = ["ENTRY_TYPE", "EntryClient", "entry_options", "open_entry", "pick_entry"]
+__all__ = [
+    "ENTRY_TYPE",
+    "EntryClient",
+    "entry_options",
+    "open_entry",
+    "pick_entry",
+    "thycotic_entries",
+]
 
 #: the provider type whose entries these commands serve
 ENTRY_TYPE = "thycotic"

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from conftest import Configure
-from thycotic_cli_helpers import CLIENT_ID, CLIENT_SECRET, client_settings, run
+from thycotic_cli_helpers import CLIENT_ID, CLIENT_SECRET, client_settings, finish, run, spawn
 
 from credchain.devserver import DevServer, demo_password
 from credchain.testing.secrets import assert_no_secrets
@@ -121,3 +121,47 @@ def test_an_sdk_client_added_to_the_dev_server_logs_in_as_its_user(
     token = json.loads(run("token", "--json").out)
     assert token["account"] == "ci-client"
     assert run("secret", "find", ASSET).code == 3  # ci-bot has nothing shared with it
+
+
+@pytest.mark.timeout(60)
+def test_interactive_add_asks_for_the_client_id_and_a_hidden_secret(
+    secret_server: DevServer, home: Path
+) -> None:
+    child = spawn(["configure-thycotic", "-o", "add", "--grant", "client_credentials"], home)
+    child.expect_exact("Thycotic URL: ")
+    child.sendline("https://127.0.0.1")
+    for prompt in (
+        "Thycotic authorization URL path [SecretServer/oauth2/token]: ",
+        "Thycotic secrets URL path [SecretServer/api/v1/secrets]: ",
+    ):
+        child.expect_exact(prompt)
+        child.sendline("")
+    child.expect_exact("Thycotic port [443]: ")
+    child.sendline(str(urlsplit(secret_server.url).port))
+    child.expect_exact("Thycotic client id: ")
+    child.sendline(CLIENT_ID)
+    child.expect_exact("Thycotic client secret: ")
+    child.sendline(CLIENT_SECRET)
+    child.expect_exact("Verify SSL [Y/n]: ")
+    child.sendline("n")
+    child.expect_exact("Certificate signature (SHA256 fingerprint)")
+    child.sendline("")
+    child.expect_exact(f"logged in as {CLIENT_ID!r}")
+    for prompt in (
+        "Select the SAFE field name for asset identification (1: Asset Name, 2: IP Address or "
+        "Hostname, 3: CMDB ID) [1]: ",
+        "Select the Thycotic field name for asset identification (case sensitive) [Secret Name]: ",
+        "Enter Thycotic field name for username (case sensitive) [username]: ",
+        "Enter the Thycotic field name for the password (case sensitive) [password]: ",
+        "Enter the Thycotic field name for the privilege password (optional)",
+    ):
+        child.expect_exact(prompt)
+        child.sendline("")
+    child.expect_exact("Enter a valid Thycotic Field value to test script sanity: ")
+    child.sendline(ASSET)
+    code, output = finish(child)
+    assert code == 0, output
+    assert "Sanity test passed" in output and "Status: Enabled" in output
+    assert_no_secrets(output, [CLIENT_SECRET, ASSET_PASSWORD])
+    table = tomllib.loads((home / "credchain.toml").read_text())["providers"]["thycotic"]
+    assert table["client_secret"].startswith("enc:")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Configure
-from thycotic_cli_helpers import client_settings, finish, run, spawn
+from thycotic_cli_helpers import Result, client_settings, finish, run, spawn
 
 from credchain.devserver import DevServer
 from credchain.testing.secrets import assert_no_secrets
@@ -21,7 +21,9 @@ def stored(server: DevServer, secret_id: int) -> dict[str, str]:
     return {slug: server.store.secrets[secret_id].value(slug) for slug in ("username", "password")}
 
 
-def create(*extra: str, stdin: str | None = None, name: str = "new-host.corp.example.com"):  # type: ignore[no-untyped-def]
+def create(
+    *extra: str, stdin: str | None = None, name: str = "new-host.corp.example.com"
+) -> Result:
     return run("secret", "create", "--name", name, *extra, stdin=stdin)
 
 

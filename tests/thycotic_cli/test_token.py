@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 import requests
@@ -97,7 +99,7 @@ def test_a_refused_login_is_one_line_without_the_secret(
     assert_no_secrets(result.everything, ["Wrong-Planted-7"])
 
 
-def test_no_thycotic_entry_is_one_line(write_config) -> None:  # type: ignore[no-untyped-def]
+def test_no_thycotic_entry_is_one_line(write_config: Callable[[dict[str, object]], Path]) -> None:
     write_config({"chain": ["script"], "providers": {"script": {"type": "custom-script"}}})
     result = run("token")
     assert result.code == 1 and "no thycotic entry" in result.err
