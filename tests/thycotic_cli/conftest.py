@@ -3,16 +3,14 @@ the dev server over real TLS."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import tomli_w
+from thycotic_cli_helpers import Configure
 
 from credchain.devserver import DevServer
-
-Configure = Callable[..., Path]
 
 
 @pytest.fixture

@@ -9,8 +9,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import Configure
-from thycotic_cli_helpers import CLIENT_ID, CLIENT_SECRET, client_settings, finish, run, spawn
+from thycotic_cli_helpers import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    Configure,
+    client_settings,
+    finish,
+    run,
+    spawn,
+)
 
 from credchain.devserver import DevServer, demo_password
 from credchain.testing.secrets import assert_no_secrets

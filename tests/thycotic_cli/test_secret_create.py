@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import Configure
-from thycotic_cli_helpers import Result, client_settings, finish, run, spawn
+from thycotic_cli_helpers import Configure, Result, client_settings, finish, run, spawn
 
 from credchain.devserver import DevServer
 from credchain.testing.secrets import assert_no_secrets

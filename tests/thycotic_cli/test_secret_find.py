@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import Configure
-from thycotic_cli_helpers import run
+from thycotic_cli_helpers import Configure, run
 
 from credchain.devserver import DevServer, demo_password
 from credchain.testing.secrets import assert_no_secrets

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import Configure
-from thycotic_cli_helpers import run
+from thycotic_cli_helpers import Configure, run
 
 from credchain.devserver import DevServer, FileValue
 from credchain.testing.secrets import assert_no_secrets

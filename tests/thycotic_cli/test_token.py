@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import Configure
-from thycotic_cli_helpers import run
+from thycotic_cli_helpers import Configure, run
 
 from credchain.devserver import DevServer
 from credchain.testing.secrets import assert_no_secrets

@@ -7,6 +7,7 @@ import io
 import os
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ from credchain.cli import main
 
 #: the demo data's SDK client (acting as the user "scanner")
 CLIENT_ID, CLIENT_SECRET = "scanner-client", "scanner-client-secret"
+#: the ``configure`` fixture (conftest.py): write a config whose entry logs in to the dev server
+Configure = Callable[..., Path]
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
