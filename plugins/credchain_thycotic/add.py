@@ -1,10 +1,11 @@
 """``credchain add``: configure the Secret Server entry ``thycotic``, as SAFE's ``-o add`` does.
 
 Seed 000 sections 2.3 and 2.4, in that order and wording: URL, authorization path, secrets path,
-port, username, password, Verify SSL (No: show the certificate and pin its fingerprint); then a
-test of the connection and the login; then the mapping and a sanity test value, resolved and
-shown with the password masked. Only then is anything written: the config (password encrypted)
-and ``integrations/custom/thycotic/thycotic_mapping.json``, in one transaction
+port, username, password (or, with ``--grant client_credentials``, an SDK client's id and
+secret: seed 004), Verify SSL (No: show the certificate and pin its fingerprint); then a test of
+the connection and the login; then the mapping and a sanity test value, resolved and shown with
+the password masked. Only then is anything written: the config (password or client secret
+encrypted) and ``integrations/custom/thycotic/thycotic_mapping.json``, in one transaction
 (``credchain.configstore``). Running it again replaces the entry's connection and mapping and
 keeps its other settings (``comment``, timeouts...). ``--yes`` asks nothing: flags and defaults.
 
@@ -37,6 +38,7 @@ from credchain.secretstore import SecretStore
 from credchain.tls import fetch_certificate, format_fingerprint
 from credchain_thycotic import ThycoticProvider, ThycoticSettings
 from credchain_thycotic.client import SecretServerClient
+from credchain_thycotic.login_prompts import ask_login
 from credchain_thycotic.mapping import MAPPING_FILE, Mapping, SafeField
 
 __all__ = ["ENTRY", "MAPPING_PATH", "add"]
@@ -103,17 +105,7 @@ def _ask_connection(ask: Asker, flags: dict[str, Any], previous: dict[str, Any])
         low=1,
         high=65535,
     )
-    username = ask.text(
-        "Thycotic username",
-        flag=flags["username"],
-        option="--username",
-        default=previous.get("username") if isinstance(previous.get("username"), str) else None,
-    )
-    password = ask.text(
-        "Thycotic Password", flag=flags["password"], option="--password", hide_input=True
-    )
-    if not password:
-        raise click.UsageError("the Thycotic password must not be empty")
+    login = ask_login(ask, flags, previous)
     verify = ask.confirm(
         "Verify SSL", flag=flags["verify_ssl"], default=bool(previous.get("verify_ssl", True))
     )
@@ -122,8 +114,7 @@ def _ask_connection(ask: Asker, flags: dict[str, Any], previous: dict[str, Any])
         "auth_path": auth_path.strip("/"),
         "secrets_path": secrets_path.strip("/"),
         "port": port,
-        "username": username,
-        "password": password,
+        **login,
         "verify_ssl": verify,
     }
     if flags["domain"] is not None or previous.get("domain"):
@@ -197,7 +188,8 @@ def _login(settings: ThycoticSettings, where: Where) -> None:
     finally:
         client.close()
     click.secho("✓ ", fg="green", nl=False)
-    click.echo(f"Connected to {settings.base_url} and logged in as {settings.username!r}.")
+    who = settings.client_id if settings.grant == "client_credentials" else settings.username
+    click.echo(f"Connected to {settings.base_url} and logged in as {who!r}.")
 
 
 def _ask_mapping(ask: Asker, flags: dict[str, Any], previous: Mapping) -> Mapping:
@@ -290,12 +282,13 @@ def _show_credential(credential: SafeCredential) -> None:
 def _save(
     store: ConfigStore, table: dict[str, Any], previous: dict[str, Any], mapping: Mapping
 ) -> dict[str, Any]:
-    """Encrypt the password and write the mapping and the config in one transaction."""
+    """Encrypt the password (or client secret); write the mapping and config in one transaction."""
     store.ensure_home()
     final = {k: v for k, v in previous.items() if k not in _MANAGED}
     final["type"] = "thycotic"
     final.update(table)
-    final["password"] = SecretStore(store.home).encrypt(table["password"])
+    secret = "client_secret" if "client_secret" in table else "password"
+    final[secret] = SecretStore(store.home).encrypt(table[secret])
     final["mapping_file"] = MAPPING_PATH.as_posix()
     _settings(final, store.home)  # what is written must load
     with store.transaction() as txn:
@@ -322,6 +315,17 @@ def _save(
     help="Thycotic password; prefer the CREDCHAIN_THYCOTIC_PASSWORD environment variable.",
 )
 @click.option("--domain", help="Login domain of the Thycotic account, if any.")
+@click.option(
+    "--grant",
+    type=click.Choice(["password", "client_credentials"]),
+    help="How to log in [password]; client_credentials: an SDK client's id and secret.",
+)
+@click.option("--client-id", help="With --grant client_credentials: the SDK client id.")
+@click.option(
+    "--client-secret",
+    envvar="CREDCHAIN_THYCOTIC_CLIENT_SECRET",
+    help="The SDK client secret; prefer the CREDCHAIN_THYCOTIC_CLIENT_SECRET variable.",
+)
 @click.option("--verify-ssl/--no-verify-ssl", default=None, help="Verify SSL [yes].")
 @click.option("--fingerprint", help="With --no-verify-ssl: the SHA-256 fingerprint to pin.")
 @click.option(

@@ -19,8 +19,14 @@ from credchain.http import json_body
 
 __all__ = [
     "MAX_TOKEN_LIFETIME",
+    "CreatedAnswer",
+    "DetailAnswer",
+    "FindAnswer",
+    "FolderAnswer",
     "SearchAnswer",
     "SecretAnswer",
+    "StubAnswer",
+    "TemplatesAnswer",
     "TokenAnswer",
     "checked",
     "json_answer",
@@ -98,6 +104,69 @@ class SecretAnswer(_Shape):
     name: str = ""
     template: str = Field("", alias="secretTemplateName")
     items: list[ItemAnswer] | None = None
+
+
+class FoundAnswer(_Shape):
+    """A search record as ``credchain secret find`` lists it."""
+
+    id: SecretId
+    name: str = ""
+    template: str = Field("", alias="secretTemplateName")
+    folder_id: int | None = Field(None, alias="folderId")
+    folder_path: str | None = Field(None, alias="folderPath")
+
+
+class FindAnswer(_Shape):
+    """``GET secrets`` for ``credchain secret find``: a page of records."""
+
+    records: list[FoundAnswer]
+    has_next: bool | None = Field(None, alias="hasNext")
+
+
+class DetailItemAnswer(ItemAnswer):
+    is_password: bool | None = Field(None, alias="isPassword")
+    is_file: bool | None = Field(None, alias="isFile")
+    filename: str | None = None
+
+
+class DetailAnswer(_Shape):
+    """``GET secrets/{id}`` for ``credchain secret get``: the items with their kinds."""
+
+    id: SecretId
+    name: str = ""
+    template: str = Field("", alias="secretTemplateName")
+    folder_id: int | None = Field(None, alias="folderId")
+    items: list[DetailItemAnswer] | None = None
+
+
+class StubAnswer(_Shape):
+    """``GET secrets/stub``: a SecretModel to fill in; its items are checked, not its id."""
+
+    items: list[DetailItemAnswer]
+
+
+class CreatedAnswer(_Shape):
+    """``POST secrets``: the new SecretModel's id."""
+
+    id: SecretId
+
+
+class FolderAnswer(_Shape):
+    """``GET folders/{id}``."""
+
+    id: int
+    folder_path: str = Field("", alias="folderPath")
+
+
+class TemplateRecord(_Shape):
+    id: int
+    name: str = ""
+
+
+class TemplatesAnswer(_Shape):
+    """``GET secret-templates``: the paging envelope's records."""
+
+    records: list[TemplateRecord]
 
 
 class TokenAnswer(_Shape):

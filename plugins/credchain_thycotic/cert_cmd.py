@@ -18,10 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
-from credchain.cache import TokenCache
-from credchain.config import load_config, settings_error
 from credchain.errors import ConfigError, FieldMissing
 from credchain.files import atomic_write, ensure_private_dir
 from credchain_thycotic.certs import (
@@ -32,7 +30,7 @@ from credchain_thycotic.certs import (
     read_parts,
 )
 from credchain_thycotic.client import SecretRecord, SecretServerClient
-from credchain_thycotic.settings import ThycoticSettings
+from credchain_thycotic.entry_cli import entry_options, open_entry
 
 __all__ = ["CERT_FILE", "KEY_FILE", "PFX_FILE", "cert"]
 
@@ -44,30 +42,6 @@ _DEFAULT_FIELDS = {
     "pfx": ("PFX", "Pfx File", "PKCS12", "P12 File"),
     "password": ("Password", "Pfx Password", "Private Key Passphrase", "Passphrase"),
 }
-
-
-def _thycotic_client(config_path: str | None, entry: str | None) -> SecretServerClient:
-    """A client for the thycotic entry ``entry``, else the chain's first one."""
-    # Part A of issue 14 brings credchain_thycotic.entry_cli for this; to fold together.
-    config = load_config(config_path)
-    where = str(config.path) if config.path is not None else None
-    names = tuple(dict.fromkeys((*config.chain, *config.providers)))
-    if entry is None:
-        entry = next((n for n in names if config.entry(n).type == "thycotic"), None)
-        if entry is None:
-            raise ConfigError("no thycotic entry in the configuration", path=where)
-    elif entry not in names:
-        raise ConfigError(f"no entry {entry!r} (entries: {', '.join(names)})", path=where)
-    table = config.entry(entry)
-    if table.type != "thycotic":
-        raise ConfigError(f"entry {entry!r} is of type {table.type!r}, not thycotic", path=where)
-    try:
-        settings = ThycoticSettings.model_validate(dict(table.settings))
-    except ValidationError as exc:
-        raise settings_error(exc, key=f"providers.{entry}", path=where, kind="thycotic") from None
-    settings = settings.anchored(config.home)
-    cache = TokenCache(config.home) if settings.token_cache else None
-    return SecretServerClient(settings, entry=entry, token_cache=cache)
 
 
 def _field(
@@ -192,8 +166,7 @@ def cert() -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Directory for cert.pem, key.pem and cert.pfx (made with mode 0700 if missing).",
 )
-@click.option("--entry", help="The thycotic chain entry (default: the first of the chain).")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
+@entry_options
 @click.option(
     "--warn-days",
     type=click.IntRange(min=0),
@@ -209,7 +182,7 @@ def get(
     ctx: click.Context,
     secret_id: int,
     out: Path,
-    entry: str | None,
+    entry_name: str | None,
     config_path: str | None,
     warn_days: int | None,
     as_json: bool,
@@ -223,10 +196,9 @@ def get(
     Exit status: 0 fine; 1 an error (nothing written); 4 expiring within --warn-days; 5
     expired or not valid yet (with --warn-days); 6 the key does not match the certificate.
     """
-    client = _thycotic_client(config_path, entry)
-    try:
+    with open_entry(config_path, entry_name) as opened:
         record, parts = _read(
-            client,
+            opened.client,
             secret_id,
             {
                 "certificate": certificate_field,
@@ -235,8 +207,6 @@ def get(
                 "password": password_field,
             },
         )
-    finally:
-        client.close()
     verdict = inspect(parts, now=datetime.datetime.now(datetime.UTC), warn_days=warn_days)
     files = _write(out, parts)
     code = verdict.exit_code()

@@ -54,6 +54,9 @@ __all__ = [
     "SecretServerClient",
     "SecretSummary",
     "SecretValues",
+    "answer_body",
+    "api_error",
+    "error_code",
     "field_key",
 ]
 
@@ -194,7 +197,7 @@ class SecretServerClient:
 
     # -- calls ---------------------------------------------------------------------------------
 
-    def call(
+    def request(
         self,
         method: str,
         url: str,
@@ -204,37 +207,9 @@ class SecretServerClient:
         what: str,
         kind: str = "other",
         token: AccessToken | None = None,
-    ) -> Any:
-        """One API call with ``token`` (else the shared one); see the module's retry rule."""
-        response = self._send(
-            method, url, params=params, json=json, what=what, kind=kind, token=token
-        )
-        body = json_answer(response, what)
-        if response.status_code >= 400:
-            raise _api_error(response.status_code, body, what)
-        return body
-
-    def field_content(self, secret_id: int, slug: str) -> bytes:
-        """``GET secrets/{id}/fields/{slug}``: a field's raw content (a file field's bytes)."""
-        what = f"field {slug!r} of secret {secret_id}"
-        url = f"{self.secrets_url}/{secret_id}/fields/{slug}"
-        response = self._send("GET", url, what=what, kind="get")
-        if response.status_code >= 400:
-            raise _api_error(response.status_code, json_answer(response, what), what)
-        return response.content
-
-    def _send(
-        self,
-        method: str,
-        url: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        json: object = None,
-        what: str,
-        kind: str,
-        token: AccessToken | None = None,
     ) -> requests.Response:
-        """The response to one call, after the retry rule; a 404 or a redirect raises."""
+        """One API call with ``token`` (else the shared one), by the module's retry rule; the
+        answer whatever its status (``answer_body`` checks it)."""
         with accounts.acting_for(self.entry):
             current = token or self.account.token()
             for attempt in (1, 2):
@@ -251,17 +226,33 @@ class SecretServerClient:
                 if attempt == 2:
                     raise TokenExpired(f"Secret Server refused a fresh token for {what}")
                 current = self.account.replace(current)
-        if response.status_code == 404:
-            raise WrongEndpoint(
-                f"{what}: {url} answered HTTP 404: not Secret Server's REST API "
-                "(check the URL and the secrets path)"
-            )
-        if not 200 <= response.status_code < 300 and response.status_code < 400:
-            raise UnexpectedAnswer(
-                f"{what}: {url} answered HTTP {response.status_code}, which Secret Server's "
-                "REST API does not (a redirect to a login page?)"
-            )
         return response
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: object = None,
+        what: str,
+        kind: str = "other",
+        token: AccessToken | None = None,
+    ) -> Any:
+        """``request``, then its JSON answer (``answer_body``)."""
+        response = self.request(
+            method, url, params=params, json=json, what=what, kind=kind, token=token
+        )
+        return answer_body(response, url, what)
+
+    def field_content(self, secret_id: int, slug: str) -> bytes:
+        """``GET secrets/{id}/fields/{slug}``: a field's raw content (a file field's bytes)."""
+        what = f"field {slug!r} of secret {secret_id}"
+        url = f"{self.secrets_url}/{secret_id}/fields/{slug}"
+        response = self.request("GET", url, what=what, kind="get")
+        if not 200 <= response.status_code < 300:
+            answer_body(response, url, what)  # raises the error the answer stands for
+        return response.content
 
     def search(
         self,
@@ -391,12 +382,35 @@ def _token_refused(response: requests.Response) -> bool:
     return False
 
 
-def _api_error(status: int, body: object, what: str) -> ProviderError:
+def answer_body(response: requests.Response, url: str, what: str) -> Any:
+    """The JSON of a 2xx answer; any other answer as the credchain error it stands for."""
+    if response.status_code == 404:
+        raise WrongEndpoint(
+            f"{what}: {url} answered HTTP 404: not Secret Server's REST API "
+            "(check the URL and the secrets path)"
+        )
+    if not 200 <= response.status_code < 300 and response.status_code < 400:
+        raise UnexpectedAnswer(
+            f"{what}: {url} answered HTTP {response.status_code}, which Secret Server's "
+            "REST API does not (a redirect to a login page?)"
+        )
+    body = json_answer(response, what)
+    if response.status_code >= 400:
+        raise api_error(response.status_code, body, what)
+    return body
+
+
+def error_code(body: object) -> str:
+    """The ``errorCode`` (or OAuth ``error``) of an error answer, cut short; ``""`` if none."""
+    if not isinstance(body, dict):
+        return ""
+    return text_or_none(body.get("errorCode"), 80) or text_or_none(body.get("error"), 80) or ""
+
+
+def api_error(status: int, body: object, what: str) -> ProviderError:
     # Only text codes and messages, cut short: anything else may be a secret echoed back.
-    code = message = ""
-    if isinstance(body, dict):
-        code = text_or_none(body.get("errorCode"), 80) or text_or_none(body.get("error"), 80) or ""
-        message = text_or_none(body.get("message")) or ""
+    code = error_code(body)
+    message = (text_or_none(body.get("message")) if isinstance(body, dict) else None) or ""
     if code == "API_AccessDenied":
         return AccessDenied(
             f"{what}: access denied (the account needs View permission on it, and the "

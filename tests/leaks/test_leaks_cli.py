@@ -111,6 +111,21 @@ CASES: dict[str, Case] = {
     ),
     "script check": Case(("script", "check", "--asset-name", SCRIPT_ASSET)),
     "cache clear": Case(("cache", "clear"), before="warm"),
+    # the thycotic plugin's own commands (issue 14); secret ids follow the dataset's order
+    "secret find (client grant)": Case(("secret", "find", "leak-")),
+    "secret find --json --entry vault": Case(
+        ("secret", "find", "leak-", "--json", "--entry", "vault")
+    ),
+    "secret get (masked)": Case(("secret", "get", "2")),
+    "secret get --json (masked)": Case(("secret", "get", "2", "--json")),
+    "secret get --field username": Case(
+        ("secret", "get", "1", "--field", "username", "--entry", "vault")
+    ),
+    "access denied: secret get": Case(("secret", "get", "1", "--field", "password"), code=1),
+    "login refused: secret get": Case(
+        ("secret", "get", "1", "--entry", "vault"), code=1, home="wrong password"
+    ),
+    "login refused: token": Case(("token", "--entry", "vault"), code=1, home="wrong password"),
     # failures
     "login refused: resolve --json": resolve_json(VAULT_ASSET, code=1, home="wrong password"),
     "login refused: test": Case(("test",), code=1, home="wrong password"),

@@ -295,11 +295,16 @@ class Api:
     # -- create, update, delete ----------------------------------------------------------------
 
     def stub(self, request: Request, user: User) -> Response:
-        template_id = _Query(request).number("filter.secretTemplateId", 2) or 2
-        spec = self.store.templates.get(template_id)
+        query = _Query(request)
+        # filter.* as documented (reference section 2); the bare names as some scripts send them
+        template_id = query.number("filter.secretTemplateId") or query.number("secretTemplateId")
+        folder_id = query.number("filter.folderId") or query.number("folderId") or -1
+        spec = self.store.templates.get(template_id or 2)
         if spec is None:
             raise ApiError(400, "API_InvalidTemplate", "Secret template not found.")
-        stub = SecretRecord(0, "", -1, spec, {f.slug: "" for f in spec.fields})
+        if folder_id != -1 and folder_id not in self.store.folders:
+            raise ApiError(400, "API_FolderNotFound", "Folder not found.")
+        stub = SecretRecord(0, "", folder_id, spec, {f.slug: "" for f in spec.fields})
         return json_response(render.secret_model(self.store, stub))
 
     @staticmethod
@@ -307,6 +312,8 @@ class Api:
         by_id = {f.field_id: f.slug for f in secret_fields}
         items: dict[str, str] = {}
         for item in body.get("items") or []:
+            if not isinstance(item, dict):
+                continue
             slug = item.get("slug") or by_id.get(item.get("fieldId"))
             if slug and item.get("itemValue") is not None:
                 items[slug] = str(item["itemValue"])
@@ -314,22 +321,27 @@ class Api:
 
     def create(self, request: Request, user: User) -> Response:
         body = _json_body(request)
-        template_id = int(body.get("secretTemplateId") or 0)
-        spec = self.store.templates.get(template_id)
-        if spec is None or not body.get("name"):
+        try:
+            template_id = int(body.get("secretTemplateId") or 0)
+            folder_id = int(body.get("folderId") or -1)
+        except (TypeError, ValueError):
             raise ApiError(
-                400, "API_InvalidRequest", "A name and a valid secretTemplateId are required."
-            )
-        record = self.store.add_secret(
+                400, "API_InvalidRequest", "secretTemplateId and folderId must be integers."
+            ) from None
+        spec = self.store.templates.get(template_id)
+        if spec is None:
+            raise ApiError(400, "API_InvalidTemplate", "Secret template not found.")
+        record = self.store.create(
+            user,
             SecretSpec(
-                name=str(body["name"]),
-                folder_id=int(body.get("folderId") or -1),
+                name=str(body.get("name") or ""),
+                folder_id=folder_id,
                 template_id=template_id,
                 items=dict(self._items(body, spec.fields)),
                 requires_comment=bool(body.get("requiresComment")),
                 check_out_enabled=bool(body.get("checkOutEnabled")),
                 permissions=[user.username],
-            )
+            ),
         )
         return json_response(render.secret_model(self.store, record))
 

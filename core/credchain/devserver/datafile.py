@@ -24,6 +24,10 @@ __all__ = [
 ]
 
 
+#: the fields a template requires when it does not say
+_REQUIRED = frozenset({"username", "password"})
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
@@ -51,6 +55,8 @@ class FolderSpec(_Model):
     id: int
     name: str
     parent: int | None = None
+    #: users who may create secrets in the folder (Secret Server's "Add Secret"); the admin may
+    permissions: list[str] = Field(default_factory=list)
 
 
 class TemplateField(_Model):
@@ -61,6 +67,12 @@ class TemplateField(_Model):
     is_file: bool = False
     is_notes: bool = False
     description: str = ""
+    #: a secret cannot be created without it; unset: the username and password fields are
+    is_required: bool | None = None
+
+    @property
+    def required(self) -> bool:
+        return self.is_required if self.is_required is not None else self.slug in _REQUIRED
 
 
 class TemplateSpec(_Model):

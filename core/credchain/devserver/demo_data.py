@@ -33,6 +33,9 @@ FOLDERS = {
     "Certificates": (CERTIFICATES_FOLDER, None),
 }
 
+#: folders where the scanner user may create secrets (Secret Server's "Add Secret" permission)
+_SCANNER_ADDS = frozenset({"Scan Accounts"})
+
 
 @dataclass(frozen=True, slots=True)
 class Asset:
@@ -168,6 +171,11 @@ def demo_dataset() -> Dataset:
                 domain="CORP",
             ),
         ],
-        folders=[FolderSpec(id=i, name=n, parent=p) for n, (i, p) in FOLDERS.items()],
+        folders=[
+            FolderSpec(
+                id=i, name=n, parent=p, permissions=["scanner"] if n in _SCANNER_ADDS else []
+            )
+            for n, (i, p) in FOLDERS.items()
+        ],
         secrets=[*_secrets(), *certificate_secrets()],
     )

@@ -144,7 +144,7 @@ def _template_field(field: TemplateField) -> JsonObject:
         "isNotes": field.is_notes,
         "isUrl": False,
         "isList": False,
-        "isRequired": field.slug in {"username", "password"},
+        "isRequired": field.required,
     }
 
 

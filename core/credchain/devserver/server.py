@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from .api import Api, json_response
 from .app import BASE_PATH, App, Stats, parse_faults_body
-from .datafile import Dataset, FileValue, SecretSpec, UserSpec, load_dataset
+from .datafile import ClientCredential, Dataset, FileValue, SecretSpec, UserSpec, load_dataset
 from .faults import Fault, FaultPlan, parse_fault
 from .store import Store
 from .tls import ServerIdentity, make_identity
@@ -326,13 +326,38 @@ class DevServer:
         )
         return self.store.add_secret(spec).id
 
-    def add_user(self, username: str, password: str, domain: str | None = None) -> None:
-        self.store.add_user(UserSpec(username=username, password=password, domain=domain))
+    def add_user(
+        self,
+        username: str,
+        password: str,
+        domain: str | None = None,
+        *,
+        clients: Mapping[str, str] | None = None,
+    ) -> None:
+        """Add a user; ``clients`` (client id -> secret) are SDK clients acting as it."""
+        self.store.add_user(
+            UserSpec(
+                username=username,
+                password=password,
+                domain=domain,
+                clients=[
+                    ClientCredential(client_id=cid, client_secret=secret)
+                    for cid, secret in (clients or {}).items()
+                ],
+            )
+        )
+
+    def created(self) -> list[dict[str, object]]:
+        """The secrets created through the API since the last reset: who, what, where, when."""
+        with self.store.lock:
+            return [creation.as_json() for creation in self.store.created]
 
     def _control(self, action: str, request: Request) -> Response | None:
         """``/_dev/<action>``: the same controls for a server in another process."""
         method = request.method
         try:
+            if action == "created" and method == "GET":
+                return json_response(self.created())
             if action == "stats" and method == "GET":
                 return json_response(self.get_stats())
             if action == "reset-stats" and method == "POST":

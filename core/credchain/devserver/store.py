@@ -3,6 +3,11 @@
 Every method takes the calling user and enforces Secret Server's rules: the admin sees everything,
 other users only secrets shared with them (``API_AccessDenied``, status 400, as the real server
 answers; also for ids that do not exist, so ids cannot be probed).
+
+``create`` (``POST api/v1/secrets``) refuses, each with its own ``errorCode``: a template or
+folder that does not exist, a folder the user may not add secrets to (``API_AccessDenied``), an
+empty required field, and a name already taken in the folder. Each secret made records who made
+it and when (``created``), with no value in it.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from .datafile import (
     UserSpec,
 )
 
-__all__ = ["ApiError", "SearchFilter", "SecretRecord", "Store", "User"]
+__all__ = ["ApiError", "Creation", "SearchFilter", "SecretRecord", "Store", "User"]
 
 CHECK_OUT_MINUTES = 30
 
@@ -60,10 +65,34 @@ class SecretRecord:
     permissions: frozenset[str] = frozenset()
     checked_out_by: User | None = None
     checked_out_until: float = 0.0
+    #: the user who created it through the API (``None``: from the dataset)
+    created_by: str | None = None
 
     def value(self, slug: str) -> str:
         raw = self.items.get(slug, "")
         return raw.content if isinstance(raw, FileValue) else raw
+
+
+@dataclass(frozen=True, slots=True)
+class Creation:
+    """Who created which secret, where and when (clock seconds): never a value."""
+
+    secret_id: int
+    name: str
+    folder_id: int
+    template_id: int
+    username: str
+    at: float
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "secretId": self.secret_id,
+            "name": self.name,
+            "folderId": self.folder_id,
+            "secretTemplateId": self.template_id,
+            "createdBy": self.username,
+            "at": self.at,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +128,7 @@ class Store:
             self.users: list[User] = [admin]
             self.clients: dict[str, tuple[str, User]] = {}
             self.secrets: dict[int, SecretRecord] = {}
+            self.created: list[Creation] = []
             self._ids = itertools.count(1)
             for spec in self._dataset.users:
                 self.add_user(spec)
@@ -132,6 +162,52 @@ class Store:
                 permissions=frozenset(spec.permissions),
             )
             self.secrets[secret_id] = record
+            return record
+
+    def create(self, user: User, spec: SecretSpec) -> SecretRecord:
+        """Create a secret as ``user`` by the rules of the module docstring."""
+        with self.lock:
+            template = self.templates.get(spec.template_id)
+            if template is None:
+                raise ApiError(400, "API_InvalidTemplate", "Secret template not found.")
+            if not spec.name.strip():
+                raise ApiError(400, "API_SecretNameRequired", "The Secret name is required.")
+            folder = self.folders.get(spec.folder_id)
+            if spec.folder_id != -1 and folder is None:
+                raise ApiError(400, "API_FolderNotFound", "Folder not found.")
+            may_add = user.is_admin or (folder is not None and user.username in folder.permissions)
+            if not may_add:
+                raise access_denied()
+            for template_field in template.fields:
+                value = spec.items.get(template_field.slug, "")
+                content = value.content if isinstance(value, FileValue) else value
+                if template_field.required and not content.strip():
+                    raise ApiError(
+                        400,
+                        "API_RequiredFieldMissing",
+                        f"The field {template_field.name} is required.",
+                    )
+            wanted = spec.name.strip().casefold()
+            for other in self.secrets.values():
+                same = other.folder_id == spec.folder_id and other.name.casefold() == wanted
+                if same and other.active:
+                    raise ApiError(
+                        400,
+                        "API_DuplicateSecretName",
+                        "A Secret with this name already exists in this folder.",
+                    )
+            record = self.add_secret(spec.model_copy(update={"id": None}))
+            record.created_by = user.username
+            self.created.append(
+                Creation(
+                    record.id,
+                    record.name,
+                    record.folder_id,
+                    template.id,
+                    user.username,
+                    self.clock(),
+                )
+            )
             return record
 
     def _next_id(self) -> int:
