@@ -258,9 +258,9 @@ def test_the_entry_is_chosen_by_name(
     # Without --entry: the first thycotic entry of the chain.
     assert cert_get(str(VALID), "--out", str(tmp_path)).exit_code == 0
     wrong = cert_get(str(VALID), "--out", str(tmp_path), "--entry", "script")
-    assert "entry 'script' is of type 'custom-script', not thycotic" in wrong.stderr
+    assert "entry 'script' is of type 'custom-script', not 'thycotic'" in wrong.stderr
     missing = cert_get(str(VALID), "--out", str(tmp_path), "--entry", "nope")
-    assert "no entry 'nope' (entries: script, second)" in missing.stderr
+    assert "no entry 'nope' (thycotic entries: second)" in missing.stderr
 
 
 def test_a_file_in_place_of_the_out_directory_is_one_error(
