@@ -154,6 +154,15 @@ def test_a_wrong_method_is_a_405_problem(agent: AgentProcess) -> None:
     assert_problem(ask(agent, "GET", "/v1/resolve"), "method-not-allowed", 405)
 
 
+def test_a_bad_concurrency_is_a_400_problem_with_a_fixed_title(agent: AgentProcess) -> None:
+    """The title is the status's, the same for every occurrence (RFC 9457); the detail says why."""
+    body = assert_problem(
+        ask(agent, "POST", "/v1/resolve-many?concurrency=0", ""), "bad-request", 400
+    )
+    assert body["title"] == "Bad Request"
+    assert "concurrency" in body["detail"]
+
+
 def test_explain_answers_the_trace(agent: AgentProcess, secret_server: DevServer) -> None:
     """The trace: the query, the outcome, one step per entry tried, no secret."""
     reply = ask(agent, "POST", "/v1/explain", {"asset_name": WEB})

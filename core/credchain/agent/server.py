@@ -13,6 +13,7 @@ times the request, counts it, and writes its audit line.
 from __future__ import annotations
 
 import asyncio
+import http
 import json
 import logging
 import time
@@ -82,7 +83,7 @@ def build_app(agent: Agent) -> web.Application:
                         raise
                     audit.setdefault("outcome", "bad_request")
                     response = _problem_response(
-                        problem(_slug(exc.status), exc.status, exc.reason, exc.reason)
+                        problem(_slug(exc.status), exc.status, _phrase(exc.status), exc.reason)
                     )
                 except CredchainError as exc:
                     bad = isinstance(exc, QueryError)
@@ -383,6 +384,14 @@ def _problem_response(body: Problem) -> web.Response:
         text=json.dumps(body),
         content_type="application/problem+json",
     )
+
+
+def _phrase(status: int) -> str:
+    """A problem's title: the same for every occurrence of its type (RFC 9457 section 3.1.3)."""
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "HTTP error"
 
 
 def _slug(status: int) -> str:
