@@ -66,13 +66,23 @@ def write_config(
 
 @contextlib.contextmanager
 def started_agent(
-    server: DevServer, *args: str, agent: dict[str, Any] | None = None, **config: Any
+    server: DevServer,
+    *args: str,
+    agent: dict[str, Any] | None = None,
+    files: Mapping[str, str] | None = None,
+    **config: Any,
 ) -> Iterator[AgentProcess]:
-    """An agent in a home of its own on ``server`` (``write_config``'s keywords), for a module.
+    """An agent in a home of its own on ``server`` (``write_config``'s keywords), for a module;
+    ``files`` are written in the home first (mode 0600).
 
     Vault retries are off, so an injected fault answers at once.
     """
     with short_home() as home:
+        for name, text in (files or {}).items():
+            path = home / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            path.chmod(0o600)
         config.setdefault("vault", {"retries": 0})
         write_config(home, server, agent=agent, **config)
         with AgentProcess(home, *args) as process:
