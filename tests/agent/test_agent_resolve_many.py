@@ -210,3 +210,21 @@ def test_duplicate_queries_share_one_vault_request(
     assert sorted(a["index"] for a in answers) == list(range(10))
     assert all(a["outcome"] == "found" for a in answers)
     assert secret_server.get_stats()["requests"].get("GET api/v1/secrets") == 1
+
+
+@pytest.mark.parametrize("newline", [True, False], ids=["then-more-lines", "last-line"])
+def test_a_line_over_the_read_buffer_is_bad_request_and_the_stream_stays_whole(
+    agent: AgentProcess, secret_server: DevServer, newline: bool
+) -> None:
+    """A line of megabytes (past aiohttp's buffer) is one bad_request with its own index, the
+    response stays valid JSON lines, and the lines after it resolve."""
+    huge = json.dumps({"asset_name": "a" * 3_000_000})
+    after = ndjson({"asset_name": WEB}) if newline else ""
+    body = ndjson({"asset_name": WEB}) + huge + ("\n" if newline else "") + after
+    answers = by_index(many(agent, body))
+    expected = (
+        {0: "found", 1: "bad_request", 2: "found"} if newline else {0: "found", 1: "bad_request"}
+    )
+    assert {i: a["outcome"] for i, a in answers.items()} == expected
+    problem = answers[1]["problem"]
+    assert isinstance(problem, dict) and "65536 bytes" in str(problem["detail"])
