@@ -145,7 +145,7 @@ def test_sigterm_lets_a_slow_request_finish_then_exits_0(
 ) -> None:
     """A request in flight at SIGTERM completes; exit 0; the socket file is removed."""
     write_config(agent_home, secret_server)
-    secret_server.add_fault("slow:GET api/v1/secrets:delay=1")
+    secret_server.add_fault("slow:GET api/v1/secrets:delay=0.5")
     process = AgentProcess(agent_home)
     answers: list[int] = []
     asking = threading.Thread(
