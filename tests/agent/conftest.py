@@ -6,14 +6,20 @@ and pytest's ``tmp_path`` can be longer.
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import json
 import shutil
+import socket
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import tomli_w
+from prometheus_client.parser import text_string_to_metric_families
 
 from credchain.devserver import DevServer
 from credchain.testing.agent import AgentProcess
@@ -22,16 +28,132 @@ from credchain.testing.agent import AgentProcess
 WEB = "web-01.corp.example.com"
 
 
-@pytest.fixture
-def agent_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """An empty credchain home (mode 0700) with a short path, set as CREDCHAIN_HOME."""
+@contextlib.contextmanager
+def short_home() -> Iterator[Path]:
+    """An empty credchain home (mode 0700) with a short path; removed afterwards."""
     base = Path(tempfile.mkdtemp(prefix="cc-agent-"))
     home = base / "home"
     home.mkdir(mode=0o700)
-    monkeypatch.setenv("CREDCHAIN_HOME", str(home))
-    monkeypatch.delenv("CREDCHAIN_CONFIG", raising=False)
-    yield home
-    shutil.rmtree(base, ignore_errors=True)
+    try:
+        yield home
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def write_config(
+    home: Path,
+    server: DevServer | None = None,
+    *,
+    agent: dict[str, Any] | None = None,
+    chain: list[str] | None = None,
+    providers: dict[str, Any] | None = None,
+    vault: dict[str, Any] | None = None,
+    top: dict[str, Any] | None = None,
+) -> Path:
+    """credchain.toml in ``home``: a thycotic entry ``vault`` for ``server`` (its table updated
+    with ``vault``), the ``providers`` given, the ``[agent]`` table, top-level keys ``top``."""
+    tables = dict(providers or {})
+    if server is not None:
+        tables.setdefault("vault", {"type": "thycotic", **server.thycotic_table(), **(vault or {})})
+    document: dict[str, Any] = {**(top or {}), "chain": chain or list(tables), "providers": tables}
+    if agent:
+        document["agent"] = agent
+    path = home / "credchain.toml"
+    path.write_bytes(tomli_w.dumps(document).encode())
+    path.chmod(0o600)
+    return path
+
+
+@contextlib.contextmanager
+def started_agent(
+    server: DevServer,
+    *args: str,
+    agent: dict[str, Any] | None = None,
+    files: Mapping[str, str] | None = None,
+    **config: Any,
+) -> Iterator[AgentProcess]:
+    """An agent in a home of its own on ``server`` (``write_config``'s keywords), for a module;
+    ``files`` are written in the home first (mode 0600).
+
+    Vault retries are off, so an injected fault answers at once.
+    """
+    with short_home() as home:
+        for name, text in (files or {}).items():
+            path = home / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            path.chmod(0o600)
+        config.setdefault("vault", {"retries": 0})
+        write_config(home, server, agent=agent, **config)
+        with AgentProcess(home, *args) as process:
+            yield process
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One HTTP answer of the agent."""
+
+    status: int
+    headers: http.client.HTTPMessage
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "")
+
+
+class _UnixHTTP(http.client.HTTPConnection):
+    def __init__(self, path: Path, timeout: float) -> None:
+        super().__init__("agent", timeout=timeout)
+        self._path = str(path)
+
+    def connect(self) -> None:
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self._path)
+
+
+def ask(
+    agent: AgentProcess | Path,
+    method: str,
+    path: str,
+    body: bytes | str | Mapping[str, Any] | None = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+) -> Reply:
+    """One request over the agent's Unix socket, on a connection of its own."""
+    where = agent.socket_path if isinstance(agent, AgentProcess) else agent
+    if isinstance(body, Mapping):
+        body = json.dumps(body)
+    connection = _UnixHTTP(where, timeout)
+    try:
+        connection.request(method, path, body=body, headers=dict(headers or {}))
+        response = connection.getresponse()
+        return Reply(response.status, response.headers, response.read())
+    finally:
+        connection.close()
+
+
+def metric(text: str, name: str, **labels: str) -> float:
+    """The value of sample ``name`` with ``labels`` in Prometheus text (0 when absent)."""
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return float(sample.value)
+    return 0.0
+
+
+@pytest.fixture
+def agent_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty credchain home (mode 0700) with a short path, set as CREDCHAIN_HOME."""
+    with short_home() as home:
+        monkeypatch.setenv("CREDCHAIN_HOME", str(home))
+        monkeypatch.delenv("CREDCHAIN_CONFIG", raising=False)
+        yield home
 
 
 @pytest.fixture
@@ -48,16 +170,7 @@ def write_agent_config(agent_home: Path) -> Callable[..., Path]:
         chain: list[str] | None = None,
         providers: dict[str, Any] | None = None,
     ) -> Path:
-        tables = dict(providers or {})
-        if server is not None:
-            tables.setdefault("vault", {"type": "thycotic", **server.thycotic_table()})
-        document: dict[str, Any] = {"chain": chain or list(tables), "providers": tables}
-        if agent:
-            document["agent"] = agent
-        path = agent_home / "credchain.toml"
-        path.write_bytes(tomli_w.dumps(document).encode())
-        path.chmod(0o600)
-        return path
+        return write_config(agent_home, server, agent=agent, chain=chain, providers=providers)
 
     return write
 
@@ -70,3 +183,17 @@ def running_agent(
     write_agent_config(secret_server, agent={"audit_log": "audit.log"})
     with AgentProcess(agent_home) as agent:
         yield agent
+
+
+def assert_problem(reply: Reply, slug: str, status: int) -> dict[str, Any]:
+    """``reply`` is an RFC 9457 problem: its type, status, a title and a one-line detail."""
+    assert reply.status == status, reply.body
+    assert reply.content_type.split(";")[0] == "application/problem+json"
+    body = reply.json()
+    assert set(body) == {"type", "title", "status", "detail"}
+    assert body["type"] == f"urn:credchain:problem:{slug}"
+    assert body["status"] == status
+    assert body["title"] and isinstance(body["title"], str)
+    detail = body["detail"]
+    assert isinstance(detail, str) and detail and detail.isprintable()
+    return dict(body)

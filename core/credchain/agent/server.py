@@ -13,6 +13,7 @@ times the request, counts it, and writes its audit line.
 from __future__ import annotations
 
 import asyncio
+import http
 import json
 import logging
 import time
@@ -21,6 +22,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import LineTooLong
+from aiohttp.streams import StreamReader
 
 from credchain.agent.callers import Caller, caller_of
 from credchain.agent.openapi import OPENAPI
@@ -82,7 +85,7 @@ def build_app(agent: Agent) -> web.Application:
                         raise
                     audit.setdefault("outcome", "bad_request")
                     response = _problem_response(
-                        problem(_slug(exc.status), exc.status, exc.reason, exc.reason)
+                        problem(_slug(exc.status), exc.status, _phrase(exc.status), exc.reason)
                     )
                 except CredchainError as exc:
                     bad = isinstance(exc, QueryError)
@@ -166,21 +169,21 @@ def build_app(agent: Agent) -> web.Application:
                 done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
                 for finished in done:
                     if finished is reading:
+                        raw: bytes | None
                         try:
                             raw = reading.result()
-                        except ValueError:  # aiohttp: a line longer than its buffer
-                            raw, reading = b"", None
-                            await emit(_bad_line(index, "line too long"), {"index": index}, 0)
-                            continue
-                        if not raw:
+                        except _TOO_LONG:  # longer than aiohttp's buffer: its rest is skipped
+                            await _skip_line(request.content)
+                            raw = None
+                        if raw == b"":
                             reading = None
                             continue
                         reading = asyncio.ensure_future(request.content.readline())
-                        if not raw.strip():
+                        if raw is not None and not raw.strip():
                             continue
                         event: dict[str, Any] = {"index": index}
                         try:
-                            if len(raw) > MAX_LINE:
+                            if raw is None or len(raw) > MAX_LINE:
                                 raise QueryError(f"a query line is longer than {MAX_LINE} bytes")
                             query = _query(_json(raw), event)
                         except QueryError as exc:
@@ -239,6 +242,20 @@ def build_app(agent: Agent) -> web.Application:
     app.router.add_get("/v1/openapi.json", openapi, allow_head=False)
     app.router.add_get("/metrics", metrics, allow_head=False)
     return app
+
+
+#: what aiohttp's ``readline`` raises for a line longer than its buffer (older versions: ValueError)
+_TOO_LONG = (LineTooLong, ValueError)
+
+
+async def _skip_line(content: StreamReader) -> None:
+    """Read past the end of a line that ``readline`` refused as too long."""
+    while True:
+        try:
+            await content.readline()
+        except _TOO_LONG:
+            continue
+        return
 
 
 # -- callers -------------------------------------------------------------------------------------
@@ -382,14 +399,6 @@ def _line(resolution: Resolution) -> dict[str, object]:
     return line
 
 
-def _bad_line(index: int, reason: str) -> dict[str, object]:
-    return {
-        "index": index,
-        "outcome": "bad_request",
-        "problem": problem("bad-query", 400, "Bad query", reason),
-    }
-
-
 def _problem_response(body: Problem) -> web.Response:
     status = body["status"]
     assert isinstance(status, int)
@@ -398,6 +407,14 @@ def _problem_response(body: Problem) -> web.Response:
         text=json.dumps(body),
         content_type="application/problem+json",
     )
+
+
+def _phrase(status: int) -> str:
+    """A problem's title: the same for every occurrence of its type (RFC 9457 section 3.1.3)."""
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return "HTTP error"
 
 
 def _slug(status: int) -> str:
