@@ -6,9 +6,13 @@ and pytest's ``tmp_path`` can be longer.
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
+import socket
 import tempfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +20,7 @@ import pytest
 import tomli_w
 
 from credchain.devserver import DevServer
+from credchain.devserver.tls import make_identity
 from credchain.testing.agent import AgentProcess
 
 #: a demo asset the dev server has a secret for, and its SAFE dict's username
@@ -70,3 +75,52 @@ def running_agent(
     write_agent_config(secret_server, agent={"audit_log": "audit.log"})
     with AgentProcess(agent_home) as agent:
         yield agent
+
+
+@dataclass(frozen=True, slots=True)
+class TlsAgent:
+    """An agent with a TCP listener: where, the CA that signed its certificate, its token."""
+
+    process: AgentProcess
+    url: str
+    ca: Path
+    token: str
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def tls_agent(
+    secret_server: DevServer, agent_home: Path, write_agent_config: Callable[..., Path]
+) -> Iterator[TlsAgent]:
+    """``running_agent`` plus ``listen`` on a loopback port: TLS (a throw-away CA) and a token."""
+    identity = make_identity(agent_home)
+    token = secrets.token_urlsafe(32)
+    token_file = agent_home / "agent.token"
+    descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(token + "\n")
+    for attempt in range(3):  # the free port can be taken before the agent binds it
+        port = _free_port()
+        table = {
+            "audit_log": "audit.log",
+            "listen": f"127.0.0.1:{port}",
+            "tls_cert": str(identity.server_cert),
+            "tls_key": str(identity.server_key),
+            "token_file": str(token_file),
+        }
+        write_agent_config(secret_server, agent=table)
+        try:
+            agent = AgentProcess(agent_home)
+        except RuntimeError as exc:
+            if attempt == 2 or "cannot listen" not in str(exc):
+                raise
+            continue
+        with agent:
+            yield TlsAgent(agent, f"https://127.0.0.1:{port}", identity.ca_cert, token)
+        return
