@@ -6,12 +6,14 @@ and pytest's ``tmp_path`` can be longer.
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
 import socket
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,32 +41,32 @@ def agent_home(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     shutil.rmtree(base, ignore_errors=True)
 
 
+def write_config_in(
+    home: Path,
+    server: DevServer | None = None,
+    *,
+    agent: dict[str, Any] | None = None,
+    chain: list[str] | None = None,
+    providers: dict[str, Any] | None = None,
+) -> Path:
+    """credchain.toml in ``home``: by default one thycotic entry ``vault`` for ``server``, and
+    the ``[agent]`` table given."""
+    tables = dict(providers or {})
+    if server is not None:
+        tables.setdefault("vault", {"type": "thycotic", **server.thycotic_table()})
+    document: dict[str, Any] = {"chain": chain or list(tables), "providers": tables}
+    if agent:
+        document["agent"] = agent
+    path = home / "credchain.toml"
+    path.write_bytes(tomli_w.dumps(document).encode())
+    path.chmod(0o600)
+    return path
+
+
 @pytest.fixture
 def write_agent_config(agent_home: Path) -> Callable[..., Path]:
-    """``write(server, agent={...}, chain=[...], providers={...})``: credchain.toml in the home.
-
-    By default: one thycotic entry ``vault`` for ``server``, and the ``[agent]`` table given.
-    """
-
-    def write(
-        server: DevServer | None = None,
-        *,
-        agent: dict[str, Any] | None = None,
-        chain: list[str] | None = None,
-        providers: dict[str, Any] | None = None,
-    ) -> Path:
-        tables = dict(providers or {})
-        if server is not None:
-            tables.setdefault("vault", {"type": "thycotic", **server.thycotic_table()})
-        document: dict[str, Any] = {"chain": chain or list(tables), "providers": tables}
-        if agent:
-            document["agent"] = agent
-        path = agent_home / "credchain.toml"
-        path.write_bytes(tomli_w.dumps(document).encode())
-        path.chmod(0o600)
-        return path
-
-    return write
+    """``write(server, agent={...}, chain=[...], providers={...})``: ``write_config_in`` here."""
+    return functools.partial(write_config_in, agent_home)
 
 
 @pytest.fixture
@@ -94,14 +96,13 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture
-def tls_agent(
-    secret_server: DevServer, agent_home: Path, write_agent_config: Callable[..., Path]
-) -> Iterator[TlsAgent]:
-    """``running_agent`` plus ``listen`` on a loopback port: TLS (a throw-away CA) and a token."""
-    identity = make_identity(agent_home)
+@contextmanager
+def tls_agent_in(home: Path, server: DevServer) -> Iterator[TlsAgent]:
+    """An agent for ``server`` in ``home`` (audit log ``audit.log``) that also listens on a
+    loopback port: TLS with a throw-away CA, and a bearer token in a 0600 file."""
+    identity = make_identity(home)
     token = secrets.token_urlsafe(32)
-    token_file = agent_home / "agent.token"
+    token_file = home / "agent.token"
     descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         handle.write(token + "\n")
@@ -114,9 +115,9 @@ def tls_agent(
             "tls_key": str(identity.server_key),
             "token_file": str(token_file),
         }
-        write_agent_config(secret_server, agent=table)
+        write_config_in(home, server, agent=table)
         try:
-            agent = AgentProcess(agent_home)
+            agent = AgentProcess(home)
         except RuntimeError as exc:
             if attempt == 2 or "cannot listen" not in str(exc):
                 raise
@@ -124,3 +125,10 @@ def tls_agent(
         with agent:
             yield TlsAgent(agent, f"https://127.0.0.1:{port}", identity.ca_cert, token)
         return
+
+
+@pytest.fixture
+def tls_agent(secret_server: DevServer, agent_home: Path) -> Iterator[TlsAgent]:
+    """``running_agent`` that also listens on TCP (``tls_agent_in``)."""
+    with tls_agent_in(agent_home, secret_server) as agent:
+        yield agent
