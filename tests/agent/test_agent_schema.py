@@ -55,3 +55,11 @@ def test_a_method_a_route_does_not_take_is_405_naming_those_it_does(
     assert answer.status_code == 405
     assert answer.headers["Allow"] == "GET"
     assert answer.json()["type"] == "urn:credchain:problem:method-not-allowed"
+
+
+def test_resolve_many_without_a_body_answers_no_lines_as_the_document_allows(
+    live_agent: TlsAgent, session: requests.Session
+) -> None:
+    answer = session.post(f"{live_agent.url}/v1/resolve-many", verify=str(live_agent.ca))
+    assert (answer.status_code, answer.content) == (200, b"")
+    assert not OPENAPI["paths"]["/v1/resolve-many"]["post"]["requestBody"].get("required")
