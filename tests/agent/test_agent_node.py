@@ -23,7 +23,7 @@ NODE = shutil.which("node")
 CLIENT = Path(__file__).resolve().parents[2] / "contrib/agent-clients/node/credchain-agent.mjs"
 
 pytestmark = pytest.mark.skipif(
-    NODE is None, reason="node is not on PATH: the Node.js agent client needs Node 18 or later"
+    NODE is None, reason="node is not on PATH: the Node.js agent client needs Node 18.3 or later"
 )
 
 _SCRIPT = """
@@ -126,6 +126,10 @@ def test_resolve_many_answers_each_query_with_its_index(running_agent: AgentProc
     assert by_index[1]["outcome"] == "not_found"
     assert by_index[1]["problem"]["status"] == 404
     assert by_index[2]["outcome"] == "bad_request"
+
+
+def test_resolve_many_of_no_queries_is_no_lines(running_agent: AgentProcess) -> None:
+    assert on_socket(running_agent, "return agent.resolveMany([]);")["result"] == []
 
 
 def test_resolve_many_rejects_a_bad_concurrency_with_400(running_agent: AgentProcess) -> None:

@@ -1,4 +1,4 @@
-// A client of `credchain agent` for Node.js 18 or later: one file, Node's built-in modules only.
+// A client of `credchain agent` for Node.js 18.3+ (tested on 20): built-in modules only.
 //
 //   import { CredchainAgent } from './credchain-agent.mjs';
 //
