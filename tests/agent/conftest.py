@@ -65,7 +65,7 @@ def write_config_in(
 
 @pytest.fixture
 def write_agent_config(agent_home: Path) -> Callable[..., Path]:
-    """``write(server, agent={...}, chain=[...], providers={...})``: ``write_config_in`` here."""
+    """``write(server, agent=..., chain=..., providers=...)``: ``write_config_in`` the home."""
     return functools.partial(write_config_in, agent_home)
 
 
