@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import os
+import secrets
 import shutil
 import socket
 import tempfile
@@ -22,6 +24,7 @@ import tomli_w
 from prometheus_client.parser import text_string_to_metric_families
 
 from credchain.devserver import DevServer
+from credchain.devserver.tls import make_identity
 from credchain.testing.agent import AgentProcess
 
 #: a demo asset the dev server has a secret for, and its SAFE dict's username
@@ -197,3 +200,58 @@ def assert_problem(reply: Reply, slug: str, status: int) -> dict[str, Any]:
     detail = body["detail"]
     assert isinstance(detail, str) and detail and detail.isprintable()
     return dict(body)
+
+
+@dataclass(frozen=True, slots=True)
+class TlsAgent:
+    """An agent with a TCP listener: where, the CA that signed its certificate, its token."""
+
+    process: AgentProcess
+    url: str
+    ca: Path
+    token: str
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextlib.contextmanager
+def tls_agent_in(home: Path, server: DevServer) -> Iterator[TlsAgent]:
+    """An agent for ``server`` in ``home`` (audit log ``audit.log``) that also listens on a
+    loopback port: TLS with a throw-away CA, and a bearer token in a 0600 file."""
+    identity = make_identity(home)
+    token = secrets.token_urlsafe(32)
+    token_file = home / "agent.token"
+    descriptor = os.open(token_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(token + "\n")
+    for attempt in range(3):  # the free port can be taken before the agent binds it
+        port = _free_port()
+        table = {
+            "audit_log": "audit.log",
+            "listen": f"127.0.0.1:{port}",
+            "tls_cert": str(identity.server_cert),
+            "tls_key": str(identity.server_key),
+            "token_file": str(token_file),
+        }
+        write_config(home, server, agent=table)
+        try:
+            agent = AgentProcess(home)
+        except RuntimeError as exc:
+            if attempt == 2 or "cannot listen" not in str(exc):
+                raise
+            continue
+        with agent:
+            yield TlsAgent(agent, f"https://127.0.0.1:{port}", identity.ca_cert, token)
+        return
+
+
+@pytest.fixture
+def tls_agent(secret_server: DevServer, agent_home: Path) -> Iterator[TlsAgent]:
+    """``running_agent`` that also listens on TCP (``tls_agent_in``)."""
+    with tls_agent_in(agent_home, secret_server) as agent:
+        yield agent

@@ -73,7 +73,8 @@ OPENAPI: dict[str, Any] = {
                     }
                 ],
                 "requestBody": {
-                    "required": True,
+                    "description": "one Query per line; no body is no queries (no lines out)",
+                    "required": False,
                     "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
                 },
                 "responses": {

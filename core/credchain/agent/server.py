@@ -87,6 +87,8 @@ def build_app(agent: Agent) -> web.Application:
                     response = _problem_response(
                         problem(_slug(exc.status), exc.status, _phrase(exc.status), exc.reason)
                     )
+                    if "Allow" in exc.headers:  # a 405 must say which methods (RFC 9110)
+                        response.headers["Allow"] = exc.headers["Allow"]
                 except CredchainError as exc:
                     bad = isinstance(exc, QueryError)
                     audit.update(outcome="bad_request" if bad else "error", reason=str(exc))
