@@ -73,8 +73,19 @@ def test_an_unknown_asset_is_a_404_problem(agent: AgentProcess, secret_server: D
         ('{"asset_name": "a\\u001bb"}', "control character"),
         ('{"asset_name": 5}', "must be text"),
         (b'{"asset_name": "\xff"}', "not UTF-8"),
+        ('{"asset_name": "web-01"}'.encode("utf-16"), "not UTF-8"),
     ],
-    ids=["not-json", "array", "string", "unknown-key", "no-identifier", "control", "int", "bytes"],
+    ids=[
+        "not-json",
+        "array",
+        "string",
+        "unknown-key",
+        "no-identifier",
+        "control",
+        "int",
+        "bytes",
+        "utf-16",
+    ],
 )
 def test_a_bad_query_is_a_400_problem(agent: AgentProcess, body: str | bytes, detail: str) -> None:
     """400 bad-query whose detail says what is wrong with it."""

@@ -53,7 +53,15 @@ OPENAPI: dict[str, Any] = {
                 "operationId": "resolve",
                 "requestBody": _QUERY_BODY,
                 "responses": {
-                    "200": _json("the SAFE credential dict", "SafeCredential"),
+                    "200": {
+                        **_json("the SAFE credential dict", "SafeCredential"),
+                        "headers": {
+                            "Credchain-Entry": {
+                                "description": "the chain entry that found it",
+                                "schema": {"type": "string"},
+                            }
+                        },
+                    },
                     "404": _problem("no chain entry has a credential for the asset"),
                     **_VAULT,
                     **_REFUSED,
