@@ -22,17 +22,15 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from aiohttp.http_exceptions import LineTooLong
-from aiohttp.streams import StreamReader
 
+from credchain.agent.answers import answer, audit_resolution, read_query
 from credchain.agent.callers import Caller, caller_of
+from credchain.agent.many import stream_answers
 from credchain.agent.openapi import OPENAPI
 from credchain.agent.problems import Problem, problem, problem_of
 from credchain.agent.service import Agent, Generation
 from credchain.agent.settings import token_matches
 from credchain.errors import ConfigError, CredchainError, QueryError
-from credchain.models import AssetQuery
-from credchain.scan import Resolution
 
 __all__ = ["MAX_LINE", "build_app"]
 
@@ -117,9 +115,9 @@ def build_app(agent: Agent) -> web.Application:
     async def resolve(request: web.Request) -> web.StreamResponse:
         audit = request["audit"]
         audit["event"] = "resolve"
-        query = _query(await _body(request), audit)
-        resolution = await _answer(agent, query)
-        _audit_resolution(audit, resolution)
+        query = read_query(await _body(request), audit)
+        resolution = await answer(agent, query)
+        audit_resolution(audit, resolution)
         if resolution.credential is None:
             assert resolution.error is not None
             return _problem_response(problem_of(resolution.error))
@@ -131,7 +129,7 @@ def build_app(agent: Agent) -> web.Application:
     async def explain(request: web.Request) -> web.StreamResponse:
         audit = request["audit"]
         audit["event"] = "explain"
-        query = _query(await _body(request), audit)
+        query = read_query(await _body(request), audit)
         loop = asyncio.get_running_loop()
         generation = agent.acquire()
         try:
@@ -142,77 +140,18 @@ def build_app(agent: Agent) -> web.Application:
         return web.json_response(trace.to_dict())
 
     async def resolve_many(request: web.Request) -> web.StreamResponse:
-        settings = agent.current.settings
-        width = _width(request.query.get("concurrency"), settings.max_concurrency)
+        width = _width(request.query.get("concurrency"), agent.current.settings.max_concurrency)
         response = web.StreamResponse(headers={"Content-Type": _NDJSON})
         await response.prepare(request)
-        caller = request["caller"].to_audit()
-        route = f"{request.method} {request.path}"
-        pending: set[asyncio.Future[tuple[int, AssetQuery, Resolution, float]]] = set()
-        reading: asyncio.Task[bytes] | None = asyncio.ensure_future(request.content.readline())
-        index = 0
-
-        async def one(i: int, query: AssetQuery) -> tuple[int, AssetQuery, Resolution, float]:
-            started = time.perf_counter()
-            resolution = await _answer(agent, query, i)
-            return i, query, resolution, time.perf_counter() - started
-
-        async def emit(line: dict[str, object], event: dict[str, Any], ms: float) -> None:
-            await response.write(json.dumps(line).encode() + b"\n")
-            agent.audit.write(
-                "resolve-many", caller=caller, route=route, ms=round(ms * 1000, 3), **event
-            )
-
-        try:
-            while reading is not None or pending:
-                waiting: set[asyncio.Future[Any]] = set(pending)
-                if reading is not None and len(pending) < width:
-                    waiting.add(reading)
-                done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-                for finished in done:
-                    if finished is reading:
-                        raw: bytes | None
-                        try:
-                            raw = reading.result()
-                        except _TOO_LONG:  # longer than aiohttp's buffer: its rest is skipped
-                            await _skip_line(request.content)
-                            raw = None
-                        if raw == b"":
-                            reading = None
-                            continue
-                        reading = asyncio.ensure_future(request.content.readline())
-                        if raw is not None and not raw.strip():
-                            continue
-                        event: dict[str, Any] = {"index": index}
-                        try:
-                            if raw is None or len(raw) > MAX_LINE:
-                                raise QueryError(f"a query line is longer than {MAX_LINE} bytes")
-                            query = _query(_json(raw), event)
-                        except QueryError as exc:
-                            event.update(outcome="bad_request", reason=str(exc))
-                            await emit(
-                                {
-                                    "index": index,
-                                    "outcome": "bad_request",
-                                    "problem": problem_of(exc),
-                                },
-                                event,
-                                0,
-                            )
-                        else:
-                            pending.add(asyncio.ensure_future(one(index, query)))
-                        index += 1
-                    else:
-                        pending.discard(finished)
-                        i, query, resolution, seconds = finished.result()
-                        event = {"index": i, "query": _ids(query)}
-                        _audit_resolution(event, resolution)
-                        await emit(_line(resolution), event, seconds)
-        finally:  # the caller went away mid-stream: stop reading, drop what is left
-            if reading is not None:
-                reading.cancel()
-            for future in pending:
-                future.cancel()
+        await stream_answers(
+            agent,
+            request.content,
+            response,
+            width=width,
+            max_line=MAX_LINE,
+            caller=request["caller"].to_audit(),
+            route=f"{request.method} {request.path}",
+        )
         await response.write_eof()
         return response
 
@@ -247,19 +186,6 @@ def build_app(agent: Agent) -> web.Application:
 
 
 #: what aiohttp's ``readline`` raises for a line longer than its buffer (older versions: ValueError)
-_TOO_LONG = (LineTooLong, ValueError)
-
-
-async def _skip_line(content: StreamReader) -> None:
-    """Read past the end of a line that ``readline`` refused as too long."""
-    while True:
-        try:
-            await content.readline()
-        except _TOO_LONG:
-            continue
-        return
-
-
 # -- callers -------------------------------------------------------------------------------------
 
 
@@ -321,33 +247,6 @@ async def _body(request: web.Request) -> bytes:
         raise QueryError(f"the query is larger than {MAX_LINE} bytes") from None
 
 
-def _json(raw: bytes) -> object:
-    """The JSON value of a query body: UTF-8 only (RFC 8259), though ``json.loads`` would
-    take UTF-16 and UTF-32 bytes too."""
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise QueryError("the query is not UTF-8 text") from None
-    except json.JSONDecodeError as exc:
-        raise QueryError(f"the query is not JSON: {exc}") from None
-    except (RecursionError, ValueError):
-        raise QueryError("the query is not JSON credchain takes") from None
-
-
-def _query(raw: bytes | object, audit: dict[str, Any]) -> AssetQuery:
-    data = _json(raw) if isinstance(raw, bytes) else raw
-    if not isinstance(data, dict):
-        raise QueryError(f"a query must be a JSON object, not {type(data).__name__}")
-    query = AssetQuery.from_query_data(data)
-    audit["query"] = _ids(query)
-    return query
-
-
-def _ids(query: AssetQuery) -> dict[str, str]:
-    """The asset identifiers asked for, for the audit log (no secret)."""
-    return {k: v for k, v in query.model_dump().items() if v is not None}
-
-
 def _width(text: str | None, most: int) -> int:
     if text is None:
         return most
@@ -356,51 +255,7 @@ def _width(text: str | None, most: int) -> int:
     return min(int(text), most)
 
 
-async def _answer(agent: Agent, query: AssetQuery, index: int = 0) -> Resolution:
-    """The query's resolution: a cached answer at once, else a walk in the thread pool."""
-    generation = agent.acquire()
-    started = time.perf_counter()
-    try:
-        resolution = generation.scan.cached(query, index)
-        if resolution is None:
-            loop = asyncio.get_running_loop()
-            resolution = await loop.run_in_executor(
-                agent.pool, generation.scan.answer, query, index
-            )
-    finally:
-        agent.release(generation)
-    agent.observe(resolution, time.perf_counter() - started)
-    return resolution
-
-
 # -- answers -------------------------------------------------------------------------------------
-
-
-def _audit_resolution(audit: dict[str, Any], resolution: Resolution) -> None:
-    credential = resolution.credential
-    audit["outcome"] = resolution.outcome
-    audit["entry"] = resolution.source
-    if credential is not None:
-        audit["secret"] = credential.reference
-    elif resolution.error is not None:
-        audit["reason"] = str(resolution.error)
-    if resolution.cached:
-        audit["cached"] = True
-
-
-def _line(resolution: Resolution) -> dict[str, object]:
-    """One line of ``/v1/resolve-many``."""
-    line: dict[str, object] = {
-        "index": resolution.index,
-        "outcome": resolution.outcome,
-        "entry": resolution.source,
-        "cached": resolution.cached,
-    }
-    if resolution.credential is not None:
-        line["credential"] = resolution.credential.to_safe_dict()
-    elif resolution.error is not None:
-        line["problem"] = problem_of(resolution.error)
-    return line
 
 
 def _problem_response(body: Problem) -> web.Response:
