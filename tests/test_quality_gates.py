@@ -45,8 +45,11 @@ def test_the_core_imports_no_provider() -> None:
 
 
 def _public(module: ModuleType) -> list[str]:
-    """What a module defines or imports for its users: not private, not a submodule."""
-    names = vars(module)
+    """What a module defines or imports for its users: not private, not a submodule.
+
+    ``dir()`` and ``getattr()``, not ``vars()``: ``credchain`` imports its names on first use.
+    """
+    names = {name: getattr(module, name) for name in dir(module)}
     return sorted(
         name
         for name, value in names.items()

@@ -1,7 +1,8 @@
 """Output for people: rich tables and colour on a terminal, plain text otherwise.
 
 Table text comes from vaults and scripts: every cell is passed through ``terminal_safe`` so it
-cannot move the cursor, retitle the window or break the tab-separated layout.
+cannot move the cursor, retitle the window or break the tab-separated layout. rich is imported
+only to draw a table, so ``terminal_safe`` costs the machine interface nothing.
 """
 
 from __future__ import annotations
@@ -9,13 +10,12 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from credchain.models import AssetQuery, SafeCredential
+if TYPE_CHECKING:
+    from credchain.models import AssetQuery, SafeCredential
 
 __all__ = ["mask", "print_credential", "print_table", "stdout_is_terminal", "terminal_safe"]
 
@@ -54,6 +54,11 @@ def print_table(
 ) -> None:
     """Print ``rows`` under ``headers``: a rich table on a terminal, tab-separated otherwise."""
     if stdout_is_terminal():
+        # rich only here: the machine interface (``resolve --json``) needs ``terminal_safe`` alone
+        from rich.console import Console
+        from rich.table import Table
+        from rich.text import Text
+
         # Text, not str: rich would read "[...]" in a cell as markup.
         table = Table(title=Text(terminal_safe(title)) if title else None)
         for header in headers:

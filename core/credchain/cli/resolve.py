@@ -4,6 +4,11 @@ Machine contract with ``--json``: the SAFE dict alone on stdout; exit 0 found, 3
 other error, with one line on stderr (control characters in it escaped, so it stays one line)
 and no log record unless ``--debug``. The query comes from the flags, or as a JSON object on
 stdin when no flag is given. ``--inventory FILE`` resolves a whole scan (``credchain.cli.scan``).
+
+``--agent [SOCKET]`` asks a running ``credchain agent`` (``credchain.agent.Client``) instead of
+walking the chain here, under the same contract and with the same lines for the same errors.
+That path imports neither the resolver nor aiohttp, prometheus-client or rich: it is the one a
+scanner calls per asset, so its start-up is the cost that matters (docs/agent.md).
 """
 
 from __future__ import annotations
@@ -11,14 +16,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from credchain.cli import machine_output
-from credchain.cli.output import print_credential, terminal_safe
+from credchain.cli.output import terminal_safe
 from credchain.errors import CredchainError, CredentialNotFound, QueryError
 from credchain.models import AssetQuery
-from credchain.resolver import Resolver
+
+if TYPE_CHECKING:
+    from credchain.models import SafeCredential
 
 EXIT_FOUND, EXIT_ERROR, EXIT_NOT_FOUND = 0, 1, 3
 #: the most of stdin read for one query: a query is three short values
@@ -73,8 +81,31 @@ def _read_query(
     )
 
 
+def _lookup(query: AssetQuery, config_path: str | None, agent_socket: str | None) -> SafeCredential:
+    """The credential: from the chain walked here, or (``agent_socket`` not None) the agent's."""
+    if agent_socket is None:
+        from credchain.resolver import Resolver
+
+        with Resolver.from_config(config_path) as resolver:
+            return resolver.resolve(query)
+    from credchain.agent.client import Client
+
+    with Client(agent_socket or None) as client:  # "": $CREDCHAIN_AGENT_SOCKET or the home's
+        return client.resolve(query)
+
+
 @click.command()
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
+@click.option(
+    "--agent",
+    "agent_socket",
+    is_flag=False,
+    flag_value="",
+    default=None,
+    metavar="[SOCKET]",
+    help="Ask a running 'credchain agent' on SOCKET [default: $CREDCHAIN_AGENT_SOCKET, "
+    "else agent.sock in the home] instead of walking the chain here.",
+)
 @click.option("--asset-name", help="The asset's name.")
 @click.option("--ip-address", help="The asset's IP address or host name.")
 @click.option("--cmdb-id", help="The asset's CMDB id.")
@@ -101,6 +132,7 @@ def _read_query(
 def resolve(
     ctx: click.Context,
     config_path: str | None,
+    agent_socket: str | None,
     asset_name: str | None,
     ip_address: str | None,
     cmdb_id: str | None,
@@ -115,8 +147,16 @@ def resolve(
     """Resolve one asset's credential, or a whole inventory, through the configured chain."""
     if as_json:
         machine_output()
+    if agent_socket is not None and inventory is not None:
+        raise click.UsageError(
+            "--agent takes no --inventory: send the inventory's queries to the agent's "
+            "POST /v1/resolve-many (docs/agent.md), or drop --agent"
+        )
+    if agent_socket is not None and config_path is not None:
+        raise click.UsageError("--agent takes no --config: the agent answers with its own")
     if inventory is not None:
         from credchain.cli.scan import run_inventory
+        from credchain.resolver import Resolver
 
         if as_json or asset_name or ip_address or cmdb_id:
             raise click.UsageError("--inventory takes no --json or asset flags")
@@ -133,8 +173,7 @@ def resolve(
     debug = bool(ctx.find_root().params.get("debug"))
     try:
         query = _read_query(asset_name, ip_address, cmdb_id, domain)
-        with Resolver.from_config(config_path) as resolver:
-            credential = resolver.resolve(query)
+        credential = _lookup(query, config_path, agent_socket)
     except CredentialNotFound as exc:
         click.echo(f"credchain: not found: {terminal_safe(exc)}", err=True)
         ctx.exit(EXIT_NOT_FOUND)
@@ -151,4 +190,6 @@ def resolve(
     if as_json:
         click.echo(json.dumps(credential.to_safe_dict()))
         return
+    from credchain.cli.output import print_credential
+
     print_credential(credential, query)
