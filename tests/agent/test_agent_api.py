@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from conftest import (
@@ -280,3 +282,32 @@ def test_metrics_have_request_histograms_and_refusals(agent: AgentProcess) -> No
     )
     assert "credchain_resolution_seconds" in text
     assert "# TYPE credchain_refused_callers_total counter" in text
+
+
+def audit_events(agent: AgentProcess) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (agent.home / "audit.log").read_text().splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "event"),
+    [
+        ("GET", "/v1/health", "health"),
+        ("GET", "/metrics", "metrics"),
+        ("GET", "/v1/openapi.json", "openapi"),
+    ],
+)
+def test_every_request_has_its_audit_line(
+    agent: AgentProcess, method: str, path: str, event: str
+) -> None:
+    """Not only resolutions: health checks, scrapes and the document are audited too."""
+    assert ask(agent, method, path).status == 200
+    line = audit_events(agent)[-1]
+    assert line["event"] == event and line["status"] == 200 and line["outcome"] == "ok"
+    assert line["caller"]["pid"] and line["route"] == f"{method} {path}"
+
+
+def test_a_reload_over_http_names_its_caller_in_the_audit_log(agent: AgentProcess) -> None:
+    assert ask(agent, "POST", "/v1/reload").status == 200
+    line = audit_events(agent)[-1]
+    assert line["event"] == "reload" and line["outcome"] == "ok"
+    assert line["caller"]["uid"] == os.getuid()

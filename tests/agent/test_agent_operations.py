@@ -262,3 +262,15 @@ def test_the_audit_file_rotates_at_audit_max_bytes_and_stays_0600(
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         assert 0 < path.stat().st_size <= limit
         assert all(json.loads(line)["event"] for line in path.read_text().splitlines())
+
+
+def test_restart_needed_compares_with_what_the_process_started_with(
+    agent: AgentProcess, secret_server: DevServer, restore: None
+) -> None:
+    """A setting changed and changed back needs no restart; one still changed does."""
+    write_config(agent.home, secret_server, agent={"threads": 3}, vault={"retries": 0})
+    assert ask(agent, "POST", "/v1/reload").json()["restart_needed"] == ["threads"]
+    write_config(agent.home, secret_server, agent={"threads": 3}, vault={"retries": 0})
+    assert ask(agent, "POST", "/v1/reload").json()["restart_needed"] == ["threads"]
+    write_config(agent.home, secret_server, vault={"retries": 0})
+    assert ask(agent, "POST", "/v1/reload").json()["restart_needed"] == []

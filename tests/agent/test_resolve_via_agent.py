@@ -132,8 +132,8 @@ def test_a_caller_the_agent_refuses_exits_1_with_its_reason(
     with AgentProcess(agent_home):
         done = resolve(agent_home, "--agent", "--asset-name", WEB)
     assert (done.returncode, done.stdout) == (1, "")
-    assert done.stderr.startswith("credchain: error: uid ") and "is not allowed" in done.stderr
-    assert done.stderr.count("\n") == 1
+    assert done.stderr.startswith("credchain: error: the agent refused this caller: uid ")
+    assert "is not allowed" in done.stderr and done.stderr.count("\n") == 1
 
 
 def test_the_environment_names_the_socket_of_a_bare_agent_flag(

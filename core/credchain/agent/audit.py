@@ -6,7 +6,8 @@ fields, for a SIEM; a field without a value is left out:
 ``time``
     when the event was written: UTC, ISO 8601 with milliseconds, ``2025-01-31T09:15:02.123Z``
 ``event``
-    ``resolve``, ``resolve-many``, ``explain``, ``health``, ``reload``, ``refused``, ``metrics``
+    ``resolve``, ``resolve-many``, ``explain``, ``health``, ``metrics``, ``openapi``, ``reload``,
+    ``refused``
 ``caller``
     who asked, as the kernel reports it: ``uid``, ``gid``, ``pid``, ``executable`` for a Unix
     socket, ``address`` (``host:port``) for TCP (``credchain.agent.callers.Caller.to_audit``)

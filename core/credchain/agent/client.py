@@ -1,4 +1,5 @@
-"""A small client of ``credchain agent``, standard library only (``credchain.agent.Client``).
+"""A small client of ``credchain agent`` on the standard library's ``http.client``: it needs no
+aiohttp and loads no resolver (``credchain.agent.Client``).
 
 ```python
 from credchain.agent import Client
@@ -11,8 +12,8 @@ with Client() as agent:                 # $CREDCHAIN_AGENT_SOCKET, else agent.so
 
 One keep-alive connection per client (use one client per thread). A problem answer raises the
 credchain error it came from (``CredentialNotFound`` for 404, ``ProviderUnavailable`` for a
-vault that is down ...), its message the agent's one line; a dead or missing agent is an
-``AgentUnavailable``.
+vault that is down ...), its message the agent's one line; a caller the agent does not serve
+gets ``AgentRefused``, and a dead or missing agent ``AgentUnavailable``.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from credchain.errors import CredchainError, ProviderUnavailable
 from credchain.home import AGENT_SOCKET, default_home
 from credchain.models import AssetQuery, SafeCredential
 
-__all__ = ["AgentUnavailable", "Client", "default_socket"]
+__all__ = ["AgentRefused", "AgentUnavailable", "Client", "default_socket"]
 
 #: the environment variable naming the agent's socket
 SOCKET_ENV = "CREDCHAIN_AGENT_SOCKET"
@@ -40,6 +41,10 @@ SOCKET_ENV = "CREDCHAIN_AGENT_SOCKET"
 
 class AgentUnavailable(ProviderUnavailable):
     """The agent is not running, or went away mid-answer."""
+
+
+class AgentRefused(CredchainError):
+    """The agent does not serve this caller (its ``[agent]`` policy, or a missing token)."""
 
 
 def default_socket(environ: Mapping[str, str] | None = None) -> Path:
@@ -189,6 +194,8 @@ class Client:
             detail = str(problem["detail"])
         except (ValueError, KeyError, TypeError):
             raise CredchainError(f"the agent answered HTTP {status}") from None
+        if slug in ("forbidden", "unauthorized"):
+            raise AgentRefused(f"the agent refused this caller: {detail}")
         raise error_class(slug)(detail)
 
 

@@ -156,20 +156,28 @@ def build_app(agent: Agent) -> web.Application:
         return response
 
     async def health(request: web.Request) -> web.StreamResponse:
+        request["audit"].update(event="health", outcome="ok")
         return web.json_response(agent.health())
 
     async def reload(request: web.Request) -> web.StreamResponse:
-        request["audit"]["event"] = None  # the reload writes its own audit line
+        audit = request["audit"]
+        audit["event"] = "reload"
         try:
             answer = await agent.reload("POST /v1/reload")
         except ConfigError as exc:
+            audit.update(outcome="refused", reason=str(exc))
             return _problem_response(problem_of(exc))
+        audit["outcome"] = "ok"
+        if answer["restart_needed"]:
+            audit["reason"] = f"restart to apply {', '.join(answer['restart_needed'])}"
         return web.json_response(answer)
 
     async def openapi(request: web.Request) -> web.StreamResponse:
+        request["audit"].update(event="openapi", outcome="ok")
         return web.json_response(OPENAPI)
 
     async def metrics(request: web.Request) -> web.StreamResponse:
+        request["audit"].update(event="metrics", outcome="ok")
         body = agent.metrics.render()
         return web.Response(body=body, headers={"Content-Type": agent.metrics.CONTENT_TYPE})
 

@@ -92,7 +92,8 @@ class Agent:
         self._environ = dict(os.environ if environ is None else environ)
         self.started = time.monotonic()
         self.current = self._load()
-        s = self.current.settings
+        #: the settings the process was started with (sockets, pool and log are bound to them)
+        self.started_with = s = self.current.settings
         self.pool = ThreadPoolExecutor(s.threads, thread_name_prefix="credchain-agent")
         self.audit = AuditLog(
             s.audit_path(self.current.config.home),
@@ -132,8 +133,11 @@ class Agent:
             counts[key] = counts.get(key, 0) + count
         return counts
 
-    async def reload(self, why: str) -> dict[str, object]:
-        """Load the config again and swap it in; ``ConfigError`` (old config kept) if it fails."""
+    async def reload(self, why: str) -> dict[str, Any]:
+        """Load the config again and swap it in; ``ConfigError`` (old config kept) if it fails.
+
+        A reload over HTTP is audited by the request; a signal's (``via`` SIGHUP) here.
+        """
         async with self._reloading:
             loop = asyncio.get_running_loop()
             try:
@@ -141,14 +145,15 @@ class Agent:
             except CredchainError as exc:
                 self.metrics.reloads.labels("refused").inc()
                 log.warning("reload (%s) refused, keeping the running config: %s", why, exc)
-                self.audit.write("reload", outcome="refused", reason=str(exc), via=why)
+                if why == "SIGHUP":
+                    self.audit.write("reload", outcome="refused", reason=str(exc), via=why)
                 error = exc if isinstance(exc, ConfigError) else ConfigError(str(exc))
                 raise error from None
             old, self.current = self.current, fresh
             kept = [
                 key
                 for key in RESTART_ONLY
-                if getattr(old.settings, key) != getattr(fresh.settings, key)
+                if getattr(self.started_with, key) != getattr(fresh.settings, key)
             ]
             old.retired = True
             if old.in_flight == 0:
@@ -158,7 +163,8 @@ class Agent:
             self.metrics.reloads.labels("ok").inc()
             note = f"; restart to apply {', '.join(kept)}" if kept else ""
             log.warning("reloaded the configuration (%s)%s", why, note)
-            self.audit.write("reload", outcome="ok", via=why, reason=note[2:] or None)
+            if why == "SIGHUP":
+                self.audit.write("reload", outcome="ok", via=why, reason=note[2:] or None)
             return {"status": "reloaded", "loaded_at": fresh.loaded_at, "restart_needed": kept}
 
     # -- what requests report -------------------------------------------------------------------
