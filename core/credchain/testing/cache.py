@@ -16,8 +16,6 @@ from __future__ import annotations
 import threading
 import time
 
-import pytest
-
 from credchain.cache import CacheBackend
 
 __all__ = ["EXPIRY_WAIT", "BackendContract"]
