@@ -81,10 +81,13 @@ def test_any_url_is_taken_or_refused_with_the_key_named(
 ) -> None:
     home = tmp_path_factory.getbasetemp()
     raw = {"cache": {"backend": "redis", "url": url}}
+    refused: ConfigError | None = None
     try:
         cache = open_cache(parse_config(raw, path=None, home=home))
     except ConfigError as exc:
-        assert exc.key == "cache.url"
+        refused = exc
+    if refused is not None:
+        assert refused.key == "cache.url"
     else:
         assert "@" not in cache.backend.describe()
         cache.close()

@@ -272,3 +272,17 @@ def test_a_node_with_another_key_shares_nothing(
     with resolver(other) as second:
         second.resolve(QUERIES[0])
     assert grants(server) == 2 and searches(server) == 2
+
+
+def test_cache_clear_deletes_the_shared_entries(
+    server: DevServer, redis_server: RedisServer, tmp_path: Path
+) -> None:
+    from credchain.testing.process import run_credchain
+
+    home = node_home(tmp_path, 0, server, redis_server.url)
+    with resolver(home) as r:
+        resolve_all(r)
+    result = run_credchain(home, "cache", "clear")
+    assert result.returncode == 0, result.stderr
+    assert f"cleared {COUNT + 1} shared cache entries in redis://127.0.0.1:" in result.stdout
+    assert raw_entries(redis_server.url) == {}

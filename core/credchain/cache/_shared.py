@@ -199,7 +199,8 @@ class Cache:
     # -- outages --------------------------------------------------------------------------------
 
     def _call(self, operation: Callable[..., R], *args: object) -> R:
-        if self._down:
+        probe = self._down
+        if probe:
             with self._state:
                 now = self._clock()
                 if now < self._next_probe:
@@ -221,7 +222,9 @@ class Cache:
                         self.retry_after,
                     )
             raise _Down from None
-        if self._down:
+        if probe:
+            # Only a call made during the outage ends it: one that was under way when it
+            # began may still succeed, and must not make the outage flap.
             with self._state:
                 if self._down:
                     self._down = False
