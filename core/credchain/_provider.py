@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 from credchain.models import AssetQuery
 
 if TYPE_CHECKING:
+    from credchain.cache import Cache
     from credchain.config import Config
 
 
@@ -39,6 +40,9 @@ class ProviderContext:
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ), repr=False)
     #: wall-clock time; tests inject a fake one to expire tokens without sleeping
     clock: Callable[[], float] = field(default=time.time, repr=False)
+    #: the ``[cache]`` the resolver opened; a provider shares tokens through it when
+    #: ``cache.shared`` (``credchain.cache.SharedTokens``)
+    cache: Cache | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

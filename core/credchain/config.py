@@ -57,7 +57,7 @@ __all__ = [
 
 MAX_CONFIG_BYTES = 1024 * 1024  # a config is a few KiB; more is not a config file
 OnError = Literal["next", "stop"]
-_TOP_LEVEL = {"enabled", "chain", "providers", "agent"}
+_TOP_LEVEL = {"enabled", "chain", "providers", "agent", "cache"}
 _ENTRY_KEYS = {"type", "on_error"}
 
 
@@ -90,6 +90,10 @@ class Config:
     providers: Mapping[str, EntryConfig] = field(default_factory=dict)
     #: the ``[agent]`` table, values resolved like an entry's (``credchain.agent.settings``)
     agent: Mapping[str, Any] = field(default_factory=dict)
+    #: the ``[cache]`` table, values resolved like an entry's (``credchain.cache``)
+    cache: Mapping[str, Any] = field(default_factory=dict)
+    #: keys of ``[cache]`` given as plain text in the file
+    cache_plain_keys: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         providers = ", ".join(f"{name!r}: {entry!r}" for name, entry in self.providers.items())
@@ -215,6 +219,13 @@ def parse_config(
     agent = _resolve_values(
         agent, prefix="agent", relative="", where=where, environ=env, store=store, plain=set()
     )
+    cache = raw.get("cache", {})
+    if not isinstance(cache, dict):
+        raise ConfigError("must be a table", path=where, key="cache")
+    cache_plain: set[str] = set()
+    cache = _resolve_values(
+        cache, prefix="cache", relative="", where=where, environ=env, store=store, plain=cache_plain
+    )
     return Config(
         path=path,
         home=home,
@@ -222,6 +233,8 @@ def parse_config(
         chain=tuple(chain),
         providers=providers,
         agent=agent,
+        cache=cache,
+        cache_plain_keys=frozenset(cache_plain),
     )
 
 

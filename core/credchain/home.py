@@ -8,6 +8,7 @@ HOME/                                 CREDCHAIN_HOME, else the platform's user c
 ├── last_test.json                    the last ``credchain test`` result, for ``status``
 ├── agent.sock                        ``credchain agent``'s Unix socket (``credchain.agent``)
 ├── cache/tokens/<identity>.token     vault tokens, encrypted (``credchain.cache``)
+├── cache/shared/<name>.entry         ``[cache] backend = "file"``: tokens and answers, sealed
 └── integrations/custom/thycotic/     SAFE's place for the custom script and the mapping file
 ```
 
@@ -30,6 +31,7 @@ __all__ = [
     "KEY_FILE",
     "LAST_TEST_FILE",
     "LOCK_FILE",
+    "SHARED_CACHE_DIR",
     "TOKEN_CACHE_DIR",
     "default_home",
 ]
@@ -41,6 +43,8 @@ LAST_TEST_FILE = "last_test.json"
 AGENT_SOCKET = "agent.sock"
 #: relative to the home
 TOKEN_CACHE_DIR = Path("cache", "tokens")
+#: relative to the home: the file backend of the shared cache (``credchain.cache``)
+SHARED_CACHE_DIR = Path("cache", "shared")
 #: relative to the home: custom scripts and ``thycotic_mapping.json``, as in SAFE
 CUSTOM_DIR = Path("integrations", "custom", "thycotic")
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import pluggy
 
 from credchain import hookspecs
+from credchain.cache import Cache, SharedAnswers, chain_namespace, open_cache
 from credchain.config import OnError, load_config
 from credchain.errors import (
     ChainDisabled,
@@ -112,6 +113,7 @@ class Resolver:
         plugins: Sequence[object] = (),
         enabled: bool = True,
         clock: Callable[[], float] = time.perf_counter,
+        shared: SharedAnswers | None = None,
     ) -> None:
         names = [entry.name for entry in entries]
         if len(set(names)) != len(names):
@@ -133,6 +135,10 @@ class Resolver:
         )
         self.enabled = enabled
         self._clock = clock
+        #: answers shared with other processes (``[cache]``, ``credchain.cache``), used by scans
+        self.shared = shared
+        #: the ``[cache]`` opened by ``from_config``, closed with the resolver
+        self.cache: Cache | None = None
         #: providers left out of the chain by ``from_config(tolerant=True)``
         self.load_failures: list[PluginLoadError] = []
 
@@ -153,21 +159,31 @@ class Resolver:
             [config.entry(name).type for name in config.chain], tolerant=tolerant
         )
         entries: list[ChainEntry] = []
+        cache = open_cache(config)
         try:
             for name in config.chain:
                 entry_config = config.entry(name)
                 provider_class = loaded.classes.get(entry_config.type)
                 if provider_class is None:
                     continue
-                context = ProviderContext(entry=name, home=config.home, config=config, environ=env)
+                context = ProviderContext(
+                    entry=name, home=config.home, config=config, environ=env, cache=cache
+                )
                 provider = build_provider(
                     entry_config, provider_class, context, config_path=str(config.path)
                 )
                 entries.append(ChainEntry(name, provider, entry_config.on_error, entry_config.type))
-            resolver = cls(entries, enabled=config.enabled)
+            shared = (
+                SharedAnswers(cache, chain_namespace(config))
+                if cache.shared and cache.answers
+                else None
+            )
+            resolver = cls(entries, enabled=config.enabled, shared=shared)
         except BaseException:
             close_providers(entries)  # what was built before the failure holds sessions
+            cache.close()
             raise
+        resolver.cache = cache
         resolver.load_failures = loaded.failures
         return resolver
 
@@ -225,6 +241,7 @@ class Resolver:
             cache_ttl=cache_ttl,
             negative_ttl=negative_ttl,
             cache_size=cache_size,
+            shared=self.shared,
         )
 
     def explain(self, query: AssetQuery | Mapping[str, object]) -> Trace:
@@ -232,8 +249,10 @@ class Resolver:
         return self._walk(self._query(query))[1]
 
     def close(self) -> None:
-        """Close every provider that has a ``close`` method."""
+        """Close every provider that has a ``close`` method, then the cache."""
         close_providers(self.chain)
+        if self.cache is not None:
+            self.cache.close()
 
     def __enter__(self) -> Resolver:
         return self

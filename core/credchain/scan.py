@@ -11,7 +11,9 @@
   query and the walk's trace, so callers that need input order can sort or place them.
 
 A ``Scan`` may outlive one run: ``answer`` resolves a single query through the same cache and
-single-flight, which is how ``credchain agent`` serves every request of a process.
+single-flight, which is how ``credchain agent`` serves every request of a process. With
+``shared`` (``credchain.cache.SharedAnswers``, from ``[cache]``) a walk this process would make
+is first asked of the other processes: their stored answer, or theirs in flight.
 """
 
 from __future__ import annotations
@@ -22,10 +24,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from credchain.errors import CredchainError, CredentialNotFound, QueryError
 from credchain.models import AssetQuery, SafeCredential
 from credchain.trace import Outcome, Trace
+
+if TYPE_CHECKING:
+    from credchain.cache import SharedAnswers
 
 __all__ = ["Resolution", "Scan"]
 
@@ -98,6 +104,7 @@ class Scan:
         negative_ttl: float | None = None,
         cache_size: int = 4096,
         clock: Callable[[], float] = time.monotonic,
+        shared: SharedAnswers | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("concurrency must be at least 1")
@@ -107,6 +114,7 @@ class Scan:
         self.negative_ttl = negative_ttl
         self.cache_size = cache_size
         self._clock = clock
+        self._shared = shared
         self._lock = threading.Lock()
         self._flights: dict[AssetQuery, _Flight] = {}
         self._cache: OrderedDict[AssetQuery, tuple[float, _Answer]] = OrderedDict()
@@ -173,14 +181,18 @@ class Scan:
         if not leader:
             flight.done.wait()
             return Resolution(index, query, *flight.answer, cached=True)
+        elsewhere = False
         try:
-            flight.answer = self._walk_one(query)
+            if self._shared is None:
+                flight.answer = self._walk_one(query)
+            else:
+                flight.answer, elsewhere = self._shared.answer(query, self._walk_one, self._ttl)
         finally:
             with self._lock:
                 self._remember(query, flight.answer)
                 del self._flights[query]
             flight.done.set()
-        return Resolution(index, query, *flight.answer)
+        return Resolution(index, query, *flight.answer, cached=elsewhere)
 
     def _cached(self, query: AssetQuery) -> _Answer | None:
         entry = self._cache.get(query)
@@ -193,7 +205,8 @@ class Scan:
         self._cache.move_to_end(query)
         return answer
 
-    def _remember(self, query: AssetQuery, answer: _Answer) -> None:
+    def _ttl(self, answer: _Answer) -> float | None:
+        """How long ``answer`` may be reused; None: not at all."""
         credential, error, _ = answer
         if credential is not None:
             ttl: float | None = self.cache_ttl
@@ -201,7 +214,11 @@ class Scan:
             ttl = self.negative_ttl
         else:
             ttl = None  # a failure may be gone on the next try
-        if not ttl or ttl <= 0 or self.cache_size <= 0:
+        return ttl if ttl and ttl > 0 else None
+
+    def _remember(self, query: AssetQuery, answer: _Answer) -> None:
+        ttl = self._ttl(answer)
+        if ttl is None or self.cache_size <= 0:
             return
         self._cache[query] = (self._clock() + ttl, answer)
         self._cache.move_to_end(query)

@@ -3,14 +3,19 @@
 The key file (``secret.key``, mode 0600) holds a Fernet key (AES-128-CBC with HMAC-SHA256): a
 value changed on disk fails its MAC and is reported, never half-decrypted. The first use of a
 home creates the key under the home's lock and never replaces one that is there, so processes
-starting together all end up with the same key.
+starting together all end up with the same key. ``derive`` gives other uses of the home's key
+(the shared cache's value and key-name keys) their own keys, never the key itself.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from credchain.errors import SecretStoreError
 from credchain.files import create_exclusive, ensure_private_dir, home_lock
@@ -27,6 +32,7 @@ class SecretStore:
     def __init__(self, home: Path) -> None:
         self.key_path = home / KEY_FILE
         self._fernet: Fernet | None = None
+        self._raw: bytes | None = None
 
     def _key(self, *, create: bool) -> Fernet:
         if self._fernet is None:
@@ -36,11 +42,21 @@ class SecretStore:
                         f"cannot decrypt: the key file {self.key_path} is missing"
                     )
                 self._create_key()
+            text = self.key_path.read_bytes().strip()
             try:
-                self._fernet = Fernet(self.key_path.read_bytes().strip())
-            except ValueError:
+                self._fernet = Fernet(text)
+                self._raw = base64.urlsafe_b64decode(text)
+            except (ValueError, binascii.Error):
                 raise SecretStoreError(f"the key file {self.key_path} is not a valid key") from None
         return self._fernet
+
+    def derive(self, purpose: str) -> bytes:
+        """A 32-byte key for ``purpose``, derived from the home's key (HKDF-SHA256); the key
+        file is created on first use, as ``encrypt`` does."""
+        self._key(create=True)
+        assert self._raw is not None
+        info = f"credchain {purpose}".encode()
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(self._raw)
 
     def _create_key(self) -> None:
         """Create the key file unless another process did first (then that key is used)."""

@@ -6,7 +6,9 @@ result, so there is never more than one grant in flight. ``invalidate(token)`` i
 the vault refused (401): the next ``get()`` makes a new grant, skipping the refresh token, which
 was most likely revoked with it. ``renew()`` makes a new grant whatever the current token is.
 ``on_new_token`` is told of every token obtained (a disk cache stores it there); ``seed``
-starts from a token obtained elsewhere.
+starts from a token obtained elsewhere. With a ``share`` (``credchain.cache.SharedTokens``)
+the renewal itself is shared with other processes: it returns a token another process obtained,
+or runs this keeper's refresh-or-grant under a cluster-wide lock (counted as ``shared``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from credchain.errors import ProviderError
 
-__all__ = ["AccessToken", "TokenGrant", "TokenKeeper"]
+__all__ = ["AccessToken", "TokenGrant", "TokenKeeper", "TokenShare"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +47,16 @@ class AccessToken:
         return {"Authorization": f"Bearer {self.value}"}
 
 
+class TokenShare(Protocol):
+    """Where processes share a vault account's token (``credchain.cache.SharedTokens``)."""
+
+    def obtain(self, stale: AccessToken | None, make: Callable[[], AccessToken]) -> AccessToken:
+        """A fresh token other than ``stale``: another process's, or ``make()``'s."""
+        ...
+
+    def store(self, token: AccessToken) -> None: ...
+
+
 class TokenKeeper:
     """Keeps one token fresh for many threads; see the module docstring."""
 
@@ -55,8 +68,12 @@ class TokenKeeper:
         margin: float = 60.0,
         clock: Callable[[], float] = time.time,
         on_new_token: Callable[[AccessToken], None] | None = None,
+        share: TokenShare | None = None,
     ) -> None:
         self._grant = grant
+        self._share = share
+        #: the token last refused or replaced, which a shared one must differ from
+        self._stale: AccessToken | None = None
         self._on_new_token = on_new_token
         self._refresh = refresh
         self._margin = margin
@@ -65,7 +82,7 @@ class TokenKeeper:
         self._token: AccessToken | None = None
         self._refused = False
         #: how many tokens were obtained, by grant kind (for tests and the summary)
-        self.counts = {"grant": 0, "refresh": 0}
+        self.counts = {"grant": 0, "refresh": 0, "shared": 0}
 
     def _make(self, grant: TokenGrant) -> AccessToken:
         now = self._clock()
@@ -98,10 +115,28 @@ class TokenKeeper:
         """A newly granted token, whatever the current one is (a login check)."""
         with self._lock:
             self._refused = True
-            return self._obtain(None)
+            token = self._new(None)
+            if self._share is not None:
+                self._share.store(token)
+            return self._adopt(token)
 
     def _obtain(self, token: AccessToken | None) -> AccessToken:
-        """Refresh ``token`` or make a grant; the caller holds the lock."""
+        """Refresh ``token`` or make a grant, or take the share's; the caller holds the lock."""
+        if self._share is None:
+            return self._adopt(self._new(token))
+        made: list[AccessToken] = []
+
+        def make() -> AccessToken:
+            made.append(self._new(token))
+            return made[0]
+
+        shared = self._share.obtain(token or self._stale, make)
+        if not made:
+            self.counts["shared"] += 1
+        return self._adopt(shared)
+
+    def _new(self, token: AccessToken | None) -> AccessToken:
+        """A refreshed ``token``, or a new grant."""
         renewed: TokenGrant | None = None
         if token is not None and token.refresh_token and self._refresh and not self._refused:
             try:
@@ -112,11 +147,15 @@ class TokenKeeper:
         if renewed is None:
             renewed = self._grant()
             self.counts["grant"] += 1
-        self._token = self._make(renewed)
+        return self._make(renewed)
+
+    def _adopt(self, token: AccessToken) -> AccessToken:
+        self._token = token
         self._refused = False
+        self._stale = None
         if self._on_new_token is not None:
-            self._on_new_token(self._token)
-        return self._token
+            self._on_new_token(token)
+        return token
 
     def seed(self, token: AccessToken) -> None:
         """Start from a token obtained elsewhere (a cache); ignored once stale."""
@@ -135,7 +174,7 @@ class TokenKeeper:
         """
         with self._lock:
             if self._token is not None and self._token.value == token.value:
-                self._token = None
+                self._stale, self._token = self._token, None
                 self._refused = True
                 return True
             return False

@@ -5,9 +5,13 @@ a ``domain-fallback`` entry on its connection, two resolvers of one scanner) sha
 ``VaultAccount``: one keep-alive pool, one token, one grant per token lifetime. Accounts are
 kept by ``acquire``/``release`` with a count of users; the last ``release`` closes the session.
 
+With a shared cache (``[cache] backend = "file"`` or ``"redis"``) the token is shared with the
+other processes of the host or the cluster instead of the token file: one grant per account per
+token lifetime for all of them (``credchain.cache.SharedTokens``).
+
 The account is known by what its login and its connections depend on: the token URL, the grant,
 the account name and domain, a digest of its secret, the TLS policy, the HTTP settings, the
-token margin, the token cache's directory and the clock.
+token margin, the token cache (its directory, or the shared cache) and the clock.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TYPE_CHECKING
 
-from credchain.cache import TokenCache, token_identity
+from credchain.cache import Cache, SharedTokens, TokenCache, token_identity
 from credchain.errors import LoginRefused, UnexpectedAnswer, WrongEndpoint
 from credchain.http import HttpSettings, VaultHttp
 from credchain.tokens import AccessToken, TokenGrant, TokenKeeper
@@ -55,6 +59,7 @@ class VaultAccount:
         *,
         clock: Callable[[], float],
         token_cache: TokenCache | None,
+        shared: Cache | None = None,
     ) -> None:
         self.settings = settings
         self.http = VaultHttp(settings.origin, settings.tls_policy, http_settings(settings))
@@ -64,13 +69,17 @@ class VaultAccount:
         self.identity = token_identity(
             self.token_url, settings.grant, _account_name(settings), settings.domain
         )
-        self._cache_read = token_cache is None
+        self.share = None if shared is None else SharedTokens(shared, self.identity, clock=clock)
+        if self.share is not None:
+            token_cache = self.token_cache = None  # the shared cache holds the token instead
+        self._cache_read = token_cache is None and self.share is None
         self.tokens = TokenKeeper(
             self._grant,
             self._refresh,
             margin=settings.token_margin,
             clock=clock,
             on_new_token=None if token_cache is None else self._store_token,
+            share=self.share,
         )
 
     def close(self) -> None:
@@ -81,8 +90,11 @@ class VaultAccount:
         if not self._cache_read:
             # Read lazily, so an account built after another process's grant reuses it.
             self._cache_read = True
-            assert self.token_cache is not None
-            cached = self.token_cache.get(self.identity)
+            if self.share is not None:
+                cached = self.share.current()
+            else:
+                assert self.token_cache is not None
+                cached = self.token_cache.get(self.identity)
             if cached is not None:
                 self.tokens.seed(cached)
         return self.tokens.get()
@@ -177,7 +189,11 @@ def http_settings(settings: ThycoticSettings) -> HttpSettings:
 
 
 def account_key(
-    settings: ThycoticSettings, *, clock: Callable[[], float], token_cache: TokenCache | None
+    settings: ThycoticSettings,
+    *,
+    clock: Callable[[], float],
+    token_cache: TokenCache | None,
+    shared: Cache | None = None,
 ) -> Hashable:
     """What makes two entries the same account on the same vault (see the module docstring)."""
     secret = settings.client_secret if settings.grant == "client_credentials" else settings.password
@@ -192,6 +208,7 @@ def account_key(
         http_settings(settings),
         settings.token_margin,
         None if token_cache is None else token_cache.directory,
+        shared,
         clock,
     )
 
@@ -201,16 +218,20 @@ _accounts: dict[Hashable, tuple[VaultAccount, int]] = {}
 
 
 def acquire(
-    settings: ThycoticSettings, *, clock: Callable[[], float], token_cache: TokenCache | None
+    settings: ThycoticSettings,
+    *,
+    clock: Callable[[], float],
+    token_cache: TokenCache | None,
+    shared: Cache | None = None,
 ) -> VaultAccount:
     """The process's account for ``settings``, made on first use; ``release`` it when done."""
-    key = account_key(settings, clock=clock, token_cache=token_cache)
+    key = account_key(settings, clock=clock, token_cache=token_cache, shared=shared)
     with _lock:
         found = _accounts.get(key)
         account = (
             found[0]
             if found is not None
-            else VaultAccount(settings, clock=clock, token_cache=token_cache)
+            else VaultAccount(settings, clock=clock, token_cache=token_cache, shared=shared)
         )
         _accounts[key] = (account, (found[1] if found is not None else 0) + 1)
         return account

@@ -40,8 +40,12 @@ class SecretServerProvider(Provider[S]):
         connection = connection.anchored(context.home)
         self.connection = connection
         cache = TokenCache(context.home, clock=context.clock) if connection.token_cache else None
+        # A cache other processes share holds the token instead of the file (docs/cluster.md);
+        # token_cache = false keeps it in this process either way.
+        shared = context.cache if connection.token_cache and context.cache is not None else None
+        shared = shared if shared is not None and shared.shared else None
         self.client = SecretServerClient(
-            connection, entry=context.entry, clock=context.clock, token_cache=cache
+            connection, entry=context.entry, clock=context.clock, token_cache=cache, shared=shared
         )
 
     def close(self) -> None:

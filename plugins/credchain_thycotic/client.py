@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 
-from credchain.cache import TokenCache
+from credchain.cache import Cache, TokenCache
 from credchain.errors import (
     AccessDenied,
     FieldMissing,
@@ -163,10 +163,13 @@ class SecretServerClient:
         entry: str = "",
         clock: Callable[[], float] = time.time,
         token_cache: TokenCache | None = None,
+        shared: Cache | None = None,
     ) -> None:
         self.settings = settings
         self.entry = entry
-        self.account = accounts.acquire(settings, clock=clock, token_cache=token_cache)
+        self.account = accounts.acquire(
+            settings, clock=clock, token_cache=token_cache, shared=shared
+        )
         self.secrets_url = settings.endpoint(settings.secrets_path)
         self._closed = False
 

@@ -6,6 +6,8 @@
 - ``secret_server_factory``: ``factory(**options)`` starts an isolated server with other
   ``DevServerOptions`` (``token_ttl=``, ``refresh_tokens=False``, ``latency_ms=``, ``clock=``,
   ``tls=False``, ``data=``...); each is closed when the test ends.
+- ``redis_server``: a real ``redis-server`` on a free loopback port, empty, stopped after the
+  test (``credchain.testing.redis.RedisServer``); skipped, saying why, where it is not installed.
 
 The dev server is imported only when a fixture is used, so merely having credchain installed
 costs other test suites nothing.
@@ -20,8 +22,9 @@ import pytest
 
 if TYPE_CHECKING:
     from credchain.devserver import DevServer
+    from credchain.testing.redis import RedisServer
 
-__all__ = ["secret_server", "secret_server_factory", "secret_server_session"]
+__all__ = ["redis_server", "secret_server", "secret_server_factory", "secret_server_session"]
 
 
 @pytest.fixture(scope="session")
@@ -54,4 +57,19 @@ def secret_server_factory() -> Iterator[Callable[..., DevServer]]:
 
     yield start
     for server in started:
+        server.close()
+
+
+@pytest.fixture
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    """A started ``redis-server`` of the test's own, on a free 127.0.0.1 port."""
+    from credchain.testing.redis import RedisServer, RedisUnavailable
+
+    try:
+        server = RedisServer(directory=tmp_path_factory.mktemp("redis")).start()
+    except RedisUnavailable as exc:
+        pytest.skip(f"{exc}: the shared-cache tests need a real Redis (.ci/run installs it)")
+    try:
+        yield server
+    finally:
         server.close()

@@ -33,7 +33,7 @@ from credchain.tokens import AccessToken
 
 __all__ = ["TokenCache", "token_identity"]
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("credchain.cache")
 
 _SUFFIX = ".token"
 _VERSION = 1
