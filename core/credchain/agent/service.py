@@ -36,7 +36,17 @@ __all__ = ["Agent", "Generation", "load_generation"]
 log = logging.getLogger(__name__)
 
 #: settings a reload cannot change in a running process
-RESTART_ONLY = ("socket", "socket_group", "listen", "tls_cert", "tls_key", "threads", "audit_log")
+RESTART_ONLY = (
+    "socket",
+    "socket_group",
+    "listen",
+    "tls_cert",
+    "tls_key",
+    "threads",
+    "audit_log",
+    "audit_max_bytes",
+    "audit_backups",
+)
 
 
 _VERSION = importlib.metadata.version("credchain")
