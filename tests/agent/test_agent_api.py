@@ -311,3 +311,13 @@ def test_a_reload_over_http_names_its_caller_in_the_audit_log(agent: AgentProces
     line = audit_events(agent)[-1]
     assert line["event"] == "reload" and line["outcome"] == "ok"
     assert line["caller"]["uid"] == os.getuid()
+
+
+def test_a_request_for_no_route_is_audited_as_rejected(agent: AgentProcess) -> None:
+    assert ask(agent, "GET", "/v1/nothing-here").status == 404
+    line = audit_events(agent)[-1]
+    assert (line["event"], line["status"], line["route"]) == (
+        "rejected",
+        404,
+        "GET /v1/nothing-here",
+    )

@@ -7,7 +7,7 @@ fields, for a SIEM; a field without a value is left out:
     when the event was written: UTC, ISO 8601 with milliseconds, ``2025-01-31T09:15:02.123Z``
 ``event``
     ``resolve``, ``resolve-many``, ``explain``, ``health``, ``metrics``, ``openapi``, ``reload``,
-    ``refused``
+    ``refused``, ``rejected`` (no such route, a wrong method, a bad parameter)
 ``caller``
     who asked, as the kernel reports it: ``uid``, ``gid``, ``pid``, ``executable`` for a Unix
     socket, ``address`` (``host:port``) for TCP (``credchain.agent.callers.Caller.to_audit``)

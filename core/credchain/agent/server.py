@@ -81,6 +81,7 @@ def build_app(agent: Agent) -> web.Application:
                 except web.HTTPException as exc:  # aiohttp's own: 404, 405, 413 ...
                     if exc.status < 400:
                         raise
+                    audit.setdefault("event", "rejected")
                     audit.setdefault("outcome", "bad_request")
                     response = _problem_response(
                         problem(_slug(exc.status), exc.status, _phrase(exc.status), exc.reason)
