@@ -321,3 +321,20 @@ def test_a_request_for_no_route_is_audited_as_rejected(agent: AgentProcess) -> N
         404,
         "GET /v1/nothing-here",
     )
+
+
+def test_vault_counts_neither_double_nor_drop_across_a_reload(
+    agent: AgentProcess, secret_server: DevServer
+) -> None:
+    """A reload keeps the vault account (and its counter): the totals go on from where they were."""
+
+    def searches() -> float:
+        text = ask(agent, "GET", "/metrics").body.decode()
+        return metric(text, "credchain_vault_requests_total", entry="vault", kind="search")
+
+    assert resolve(agent, {"asset_name": "count-me-1.example"}).status == 404
+    before = searches()
+    assert ask(agent, "POST", "/v1/reload").status == 200
+    assert searches() == before
+    assert resolve(agent, {"asset_name": "count-me-2.example"}).status == 404
+    assert searches() == before + 1

@@ -110,7 +110,9 @@ class Agent:
             max_bytes=s.audit_max_bytes,
             backups=s.audit_backups,
         )
-        self._retired_counts: dict[tuple[str, str], int] = {}
+        #: vault counts as last read, and what counters that restarted had reached
+        self._seen: dict[tuple[str, str], int] = {}
+        self._restarted: dict[tuple[str, str], int] = {}
         self.metrics = AgentMetrics(self.vault_requests)
         #: each chain entry's last answer: (outcome, time.time(), reason of a failure)
         self.entry_state: dict[str, tuple[str, float, str | None]] = {}
@@ -132,16 +134,20 @@ class Agent:
             self._close(generation)
 
     def _close(self, generation: Generation) -> None:
-        for key, count in generation.vault_requests().items():
-            self._retired_counts[key] = self._retired_counts.get(key, 0) + count
         self.pool.submit(generation.resolver.close)
 
     def vault_requests(self) -> dict[tuple[str, str], int]:
         """Vault attempts by (entry, kind) since start, across reloads."""
-        counts = dict(self._retired_counts)
-        for key, count in self.current.vault_requests().items():
-            counts[key] = counts.get(key, 0) + count
-        return counts
+        return self._counted(self.current)
+
+    def _counted(self, generation: Generation) -> dict[tuple[str, str], int]:
+        """Totals that never go down: a provider's counter that restarted from zero (a reload
+        that made a new vault account; one kept is shared, its count goes on) is added on."""
+        for key, count in generation.vault_requests().items():
+            if count < self._seen.get(key, 0):
+                self._restarted[key] = self._restarted.get(key, 0) + self._seen[key]
+            self._seen[key] = count
+        return {key: self._restarted.get(key, 0) + count for key, count in self._seen.items()}
 
     async def reload(self, why: str) -> dict[str, Any]:
         """Load the config again and swap it in; ``ConfigError`` (old config kept) if it fails.
@@ -159,7 +165,9 @@ class Agent:
                     self.audit.write("reload", outcome="refused", reason=str(exc), via=why)
                 error = exc if isinstance(exc, ConfigError) else ConfigError(str(exc))
                 raise error from None
+            self._counted(self.current)  # the last of the old counts, then the new ones
             old, self.current = self.current, fresh
+            self._counted(fresh)
             kept = [
                 key
                 for key in RESTART_ONLY
