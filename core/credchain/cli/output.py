@@ -2,13 +2,18 @@
 
 Table text comes from vaults and scripts: every cell is passed through ``terminal_safe`` so it
 cannot move the cursor, retitle the window or break the tab-separated layout.
+
+``NO_COLOR`` (set and not empty, https://no-color.org) turns colour and every other text style
+off: rich consoles made by ``console()`` have no colour system, and the ``credchain`` group
+gives click's context ``color=False``, which strips what ``click.secho`` adds.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import click
 from rich.console import Console
@@ -17,7 +22,15 @@ from rich.text import Text
 
 from credchain.models import AssetQuery, SafeCredential
 
-__all__ = ["mask", "print_credential", "print_table", "stdout_is_terminal", "terminal_safe"]
+__all__ = [
+    "console",
+    "mask",
+    "no_color",
+    "print_credential",
+    "print_table",
+    "stdout_is_terminal",
+    "terminal_safe",
+]
 
 #: C0 (tab and newline too), DEL, C1 (ESC's 8-bit forms) and surrogate code points
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -26,6 +39,18 @@ _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def no_color(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the user asked for no colour: ``NO_COLOR`` is set and not empty."""
+    return bool((os.environ if environ is None else environ).get("NO_COLOR"))
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A rich console for stdout (or stderr) that honours ``NO_COLOR``: no style at all then."""
+    if no_color():
+        return Console(stderr=stderr, color_system=None, no_color=True)
+    return Console(stderr=stderr)
 
 
 def mask(secret: str | None) -> str:
@@ -60,7 +85,7 @@ def print_table(
             table.add_column(Text(terminal_safe(header)))
         for row in rows:
             table.add_row(*(Text(terminal_safe(cell)) for cell in row))
-        Console().print(table)
+        console().print(table)
         return
     if title:
         click.echo(f"# {terminal_safe(title)}")

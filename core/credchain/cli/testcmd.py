@@ -27,6 +27,7 @@ from contextlib import contextmanager
 import click
 
 from credchain.cli.admin import DISABLED, config_option, state_of
+from credchain.cli.completion import complete_entries
 from credchain.cli.guidance import Case, fail, print_problem
 from credchain.cli.output import print_credential, print_table
 from credchain.config import Config, load_config
@@ -135,7 +136,7 @@ def _resolve(entries: list[ChainEntry], query: AssetQuery) -> tuple[int, str]:
 
 @click.command(name="test")
 @config_option
-@click.argument("entry_name", metavar="[ENTRY]", required=False)
+@click.argument("entry_name", metavar="[ENTRY]", required=False, shell_complete=complete_entries)
 @click.option("--asset-name", help="Try this asset name.")
 @click.option("--ip-address", help="Try this IP address or host name.")
 @click.option("--cmdb-id", help="Try this CMDB id.")
