@@ -110,3 +110,15 @@ def test_credchain_test_reports_the_broken_entry_and_still_tries_the_rest(
     assert result.exit_code == 1  # a check failed, even though the asset was found
     assert "CREDCHAIN_TEST_UNSET" in result.stderr and "skipped" in result.stderr
     assert "lab" in result.stdout and "********" in result.stdout  # the credential, masked
+
+
+def test_the_agent_builds_the_same_chain(providers: Path, write_config: WriteConfig) -> None:
+    from credchain.agent.service import load_generation
+
+    path = write_config(chain_with(BROKEN["env"]))
+    generation = load_generation(path, {}, {"CREDCHAIN_HOME": str(path.parent)})
+    try:
+        assert [entry.name for entry in generation.resolver.chain] == ["lab"]
+        assert [skipped.name for skipped in generation.resolver.skipped] == ["dr"]
+    finally:
+        generation.resolver.close()

@@ -41,9 +41,7 @@ def test_chain_set_completes_the_entry_names(home: Path, write_config: WriteConf
     assert complete(["chain", "set", "primary"], "d") == ["dr"]
 
 
-def test_an_entry_option_completes_its_types_entries(
-    home: Path, write_config: WriteConfig
-) -> None:
+def test_an_entry_option_completes_its_types_entries(home: Path, write_config: WriteConfig) -> None:
     write_config(DOCUMENT)
     assert complete(["token", "--entry"]) == ["primary", "dr"]
 
