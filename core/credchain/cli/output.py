@@ -14,13 +14,16 @@ import os
 import re
 import sys
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from credchain.models import AssetQuery, SafeCredential
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = [
     "console",
@@ -48,6 +51,8 @@ def no_color(environ: Mapping[str, str] | None = None) -> bool:
 
 def console(*, stderr: bool = False) -> Console:
     """A rich console for stdout (or stderr) that honours ``NO_COLOR``: no style at all then."""
+    from rich.console import Console  # here: ``no_color`` alone must not import rich
+
     if no_color():
         return Console(stderr=stderr, color_system=None, no_color=True)
     return Console(stderr=stderr)
