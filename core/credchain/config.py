@@ -24,7 +24,9 @@ password = "enc:gAAAA..."  # or password_env = "VAULT_PASSWORD", or plain (warne
 
 A setting ``KEY_env = "VAR"`` takes ``KEY`` from the environment variable ``VAR``; a string
 value starting with ``enc:`` is decrypted with the home's secret store. Errors name the file and
-the key.
+the key. An entry with ``on_error = "next"`` whose values cannot be resolved (an unset variable,
+an ``enc:`` value that does not decrypt) does not fail the load: its ``EntryConfig.problem``
+carries the error, raised when the entry is built, so the rest of the chain still loads.
 """
 
 from __future__ import annotations
@@ -71,6 +73,8 @@ class EntryConfig:
     settings: Mapping[str, Any] = field(default_factory=dict)
     #: settings given as plain text in the file (checked against the provider's secret fields)
     plain_keys: frozenset[str] = frozenset()
+    #: why the settings could not be resolved (``on_error = "next"`` only; settings are empty)
+    problem: ConfigError | None = None
 
     def __repr__(self) -> str:
         # Settings hold decrypted and environment values: their names only, never a value.
@@ -251,15 +255,21 @@ def _parse_entry(
     if on_error not in (None, "next", "stop"):
         raise ConfigError('must be "next" or "stop"', path=where, key=f"{prefix}.on_error")
     plain: set[str] = set()
-    settings = _resolve_values(
-        {k: v for k, v in table.items() if k not in _ENTRY_KEYS},
-        prefix=prefix,
-        relative="",
-        where=where,
-        environ=environ,
-        store=store,
-        plain=plain,
-    )
+    try:
+        settings = _resolve_values(
+            {k: v for k, v in table.items() if k not in _ENTRY_KEYS},
+            prefix=prefix,
+            relative="",
+            where=where,
+            environ=environ,
+            store=store,
+            plain=plain,
+        )
+    except ConfigError as exc:
+        if on_error != "next":
+            raise
+        # One broken entry must not take the chain down: it is skipped when the chain is built.
+        return EntryConfig(name=name, type=entry_type, on_error=on_error, problem=exc)
     return EntryConfig(
         name=name,
         type=entry_type,

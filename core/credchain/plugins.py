@@ -2,23 +2,28 @@
 
 The resolver loads exactly the provider types its chain names, in the chain's order. A name that
 is not installed fails with the list of what is; a provider whose import fails is reported with
-its distribution and the exception, or skipped and reported in tolerant mode. These reports are
+its distribution and the exception, or skipped and reported in tolerant mode; so is one whose
+hooks are wrong (``hook_problems``: a misspelt ``credchain_*`` name, a hook not marked
+``@hookimpl``, an argument the hook does not have), before any lookup. These reports are
 credchain's own: stevedore is told not to log its own ("Could not load ..."), and a type that
 two distributions install is warned about here, naming both targets.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib.metadata
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, get_args
 
+import pluggy
 from pydantic import BaseModel, SecretStr, ValidationError
 from stevedore import NamedExtensionManager
 from stevedore.extension import Extension, ExtensionManager
 
+from credchain import hookspecs
 from credchain.config import EntryConfig, settings_error
 from credchain.errors import PluginLoadError
 from credchain.provider import ProviderContext
@@ -28,6 +33,7 @@ __all__ = [
     "LoadedProviders",
     "ProviderInfo",
     "build_provider",
+    "hook_problems",
     "installed_provider_classes",
     "installed_providers",
     "load_provider_classes",
@@ -107,6 +113,33 @@ def _last_installed(_group: str, name: str, extensions: list[Extension[Any]]) ->
     return chosen
 
 
+_HOOKS = sorted(name for name in vars(hookspecs) if name.startswith(f"{hookspecs.PROJECT}_"))
+
+
+def hook_problems(plugin: object) -> list[str]:
+    """What is wrong with a provider's hooks (its class or an instance), found without calling
+    them: a ``credchain_*`` name that is no hook, a hook not marked ``@hookimpl``, or an
+    argument the hook does not have (pluggy's ``PluginValidationError``)."""
+    problems = []
+    for name in dir(plugin):
+        if not name.startswith(f"{hookspecs.PROJECT}_"):
+            continue
+        marked = getattr(getattr(plugin, name, None), f"{hookspecs.PROJECT}_impl", None)
+        if name not in _HOOKS:
+            guess = difflib.get_close_matches(name, _HOOKS, n=1)
+            hint = f" (did you mean {guess[0]}?)" if guess else f" (hooks: {', '.join(_HOOKS)})"
+            problems.append(f"{name} is not a credchain hook{hint}")
+        elif marked is None:
+            problems.append(f"{name} is not marked @hookimpl, so it is never called")
+    manager = pluggy.PluginManager(hookspecs.PROJECT)
+    manager.add_hookspecs(hookspecs)
+    try:
+        manager.register(plugin, name=getattr(plugin, "__name__", type(plugin).__name__))
+    except pluggy.PluginValidationError as exc:
+        problems.append(" ".join(str(exc).split()))
+    return problems
+
+
 def installed_providers() -> list[ProviderInfo]:
     """Every installed provider, sorted by name; a broken one carries its ``error``."""
     _forget_scanned_entry_points()
@@ -124,6 +157,9 @@ def installed_providers() -> list[ProviderInfo]:
     for ep in manager.list_entry_points():
         dist, version = dists.get((ep.name, ep.value), (None, None))
         ext = loaded.get(ep.name)
+        problems = hook_problems(ext.plugin) if ext else []
+        if problems:
+            errors[ep.name] = "broken hooks: " + "; ".join(problems)
         infos.append(
             ProviderInfo(
                 name=ep.name,
@@ -131,7 +167,7 @@ def installed_providers() -> list[ProviderInfo]:
                 version=version,
                 description=_first_line(ext.plugin) if ext else "",
                 target=ep.value,
-                error=None if ext else errors.get(ep.name, "failed to load"),
+                error=errors.get(ep.name, "failed to load") if ext is None or problems else None,
             )
         )
     return sorted(infos, key=lambda info: info.name)
@@ -146,11 +182,13 @@ def installed_provider_classes() -> dict[str, type]:
     return {ext.name: ext.plugin for ext in manager}
 
 
-def load_provider_classes(types: Sequence[str], *, tolerant: bool = False) -> LoadedProviders:
+def load_provider_classes(
+    types: Sequence[str], *, tolerant: bool = False, warn: bool = True
+) -> LoadedProviders:
     """Load the provider classes named in ``types``, in that order.
 
     Raises ``PluginLoadError`` for a missing or broken provider, unless ``tolerant``: then the
-    provider is left out and its error is in ``failures``.
+    provider is left out, its error is in ``failures`` and, if ``warn``, logged as a warning.
     """
     _forget_scanned_entry_points()
     result = LoadedProviders()
@@ -177,6 +215,17 @@ def load_provider_classes(types: Sequence[str], *, tolerant: bool = False) -> Lo
     )
     loaded = {ext.name: ext.plugin for ext in manager}
     installed = sorted(ep.name for ep in manager.list_entry_points())
+    for ext in manager:
+        problems = hook_problems(ext.plugin)
+        if problems:
+            dist = _distributions().get((ext.name, ext.entry_point.value), (None, None))[0]
+            from_dist = f" (distribution {dist})" if dist else ""
+            broken[ext.name] = PluginLoadError(
+                f"provider {ext.name!r}{from_dist} has broken hooks: {'; '.join(problems)}",
+                name=ext.name,
+                distribution=dist,
+            )
+            del loaded[ext.name]
     for name in wanted:
         if name in loaded:
             result.classes[name] = loaded[name]
@@ -189,7 +238,8 @@ def load_provider_classes(types: Sequence[str], *, tolerant: bool = False) -> Lo
         )
         if not tolerant:
             raise error
-        log.warning("skipping provider: %s", error)
+        if warn:
+            log.warning("skipping provider: %s", error)
         result.failures.append(error)
     return result
 
@@ -206,7 +256,12 @@ def _secret_fields(model: type[BaseModel]) -> set[str]:
 def build_provider(
     entry: EntryConfig, cls: type, context: ProviderContext, *, config_path: str | None = None
 ) -> object:
-    """Validate the entry's settings with ``cls.Settings`` and build the provider instance."""
+    """Validate the entry's settings with ``cls.Settings`` and build the provider instance.
+
+    Raises the entry's ``problem`` (settings that could not be resolved) before anything else.
+    """
+    if entry.problem is not None:
+        raise entry.problem
     settings_model: type[BaseModel] = getattr(cls, "Settings", None) or BaseModel
     try:
         settings = settings_model.model_validate(dict(entry.settings))

@@ -10,6 +10,10 @@ an error follows the entry's ``on_error`` — ``next`` or ``stop``; by default
 credential, ``resolve`` raises ``CredentialNotFound`` if every entry answered "not here", or
 the first entry's error if one failed (a vault that was down is not "not found"). Either way
 the error carries the ``trace``.
+
+``from_config`` skips, with a warning, an entry with ``on_error = "next"`` that cannot be
+built (its provider fails to load, a ``_env`` variable is unset, its settings are invalid): it is
+in ``Resolver.skipped`` and the rest of the chain serves. Other entries fail the build.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from credchain.scan import Resolution, Scan
 from credchain.tls import TLSPolicy
 from credchain.trace import Outcome, Trace, TraceStep, collect_notes
 
-__all__ = ["ChainEntry", "Resolver", "close_providers"]
+__all__ = ["ChainEntry", "Resolver", "SkippedEntry", "close_providers"]
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +66,18 @@ class ChainEntry:
         return self.type or type(self.provider).__name__
 
 
+@dataclass(frozen=True)
+class SkippedEntry:
+    """A chain entry ``from_config`` left out, and why (its ``on_error`` is ``next``)."""
+
+    name: str
+    type: str
+    error: CredchainError
+
+    def __str__(self) -> str:
+        return f'entry {self.name!r} skipped (on_error = "next"): {self.error}'
+
+
 class _Step:
     """A chain entry with its four hook callers, restricted to its provider."""
 
@@ -76,6 +92,21 @@ class _Step:
         self.extract = pm.subset_hook_caller(hook + "extract_credentials", others)
         self.tls: TLSPolicy | None = None
         self._tls_lock: threading.Lock | None = threading.Lock()
+
+    def implemented(self) -> list[str]:
+        """The names of the hooks the entry's own provider implements, in calling order."""
+        callers = {
+            "verify_tls": self.verify_tls,
+            "authenticate": self.authenticate,
+            "lookup": self.lookup,
+            "extract_credentials": self.extract,
+        }
+        provider = self.entry.provider
+        return [
+            name
+            for name, caller in callers.items()
+            if any(impl.plugin is provider for impl in caller.get_hookimpls())
+        ]
 
     def run(self, query: AssetQuery) -> SafeCredential | None:
         name = self.entry.name
@@ -139,8 +170,13 @@ class Resolver:
         self.shared = shared
         #: the ``[cache]`` opened by ``from_config``, closed with the resolver
         self.cache: Cache | None = None
-        #: providers left out of the chain by ``from_config(tolerant=True)``
-        self.load_failures: list[PluginLoadError] = []
+        #: entries ``from_config`` left out of the chain (see the module docstring)
+        self.skipped: list[SkippedEntry] = []
+
+    @property
+    def load_failures(self) -> list[PluginLoadError]:
+        """The provider load errors among ``skipped``."""
+        return [s.error for s in self.skipped if isinstance(s.error, PluginLoadError)]
 
     @classmethod
     def from_config(
@@ -150,28 +186,41 @@ class Resolver:
         tolerant: bool = False,
         environ: Mapping[str, str] | None = None,
     ) -> Resolver:
-        """Build the resolver the admin configured (see ``credchain.config`` for the search)."""
+        """Build the resolver the admin configured (see ``credchain.config`` for the search).
+
+        ``tolerant`` skips every entry that cannot be built, whatever its ``on_error``.
+        """
         env = dict(os.environ if environ is None else environ)
         config = load_config(path, environ=env)
         if not config.chain:
             raise ConfigError("the chain is empty", path=str(config.path), key="chain")
+        # Every entry's own policy decides below whether its load failure is fatal.
         loaded = load_provider_classes(
-            [config.entry(name).type for name in config.chain], tolerant=tolerant
+            [config.entry(name).type for name in config.chain], tolerant=True, warn=False
         )
+        load_errors = {error.name: error for error in loaded.failures}
         entries: list[ChainEntry] = []
         cache = open_cache(config)
+        skipped: list[SkippedEntry] = []
         try:
             for name in config.chain:
                 entry_config = config.entry(name)
-                provider_class = loaded.classes.get(entry_config.type)
-                if provider_class is None:
+                try:
+                    provider_class = loaded.classes.get(entry_config.type)
+                    if provider_class is None:
+                        raise load_errors[entry_config.type]
+                    context = ProviderContext(
+                        entry=name, home=config.home, config=config, environ=env, cache=cache
+                    )
+                    provider = build_provider(
+                        entry_config, provider_class, context, config_path=str(config.path)
+                    )
+                except CredchainError as exc:
+                    if not (tolerant or entry_config.on_error == "next"):
+                        raise
+                    skipped.append(SkippedEntry(name, entry_config.type, exc))
+                    log.warning("%s", skipped[-1])
                     continue
-                context = ProviderContext(
-                    entry=name, home=config.home, config=config, environ=env, cache=cache
-                )
-                provider = build_provider(
-                    entry_config, provider_class, context, config_path=str(config.path)
-                )
                 entries.append(ChainEntry(name, provider, entry_config.on_error, entry_config.type))
             shared = (
                 SharedAnswers(cache, chain_namespace(config))
@@ -184,7 +233,7 @@ class Resolver:
             cache.close()
             raise
         resolver.cache = cache
-        resolver.load_failures = loaded.failures
+        resolver.skipped = skipped
         return resolver
 
     @property
@@ -247,6 +296,20 @@ class Resolver:
     def explain(self, query: AssetQuery | Mapping[str, object]) -> Trace:
         """The trace of a walk for ``query``: entries, outcomes, reasons, times; no secret."""
         return self._walk(self._query(query))[1]
+
+    def log_in(self, entry: str) -> list[str]:
+        """Call ``entry``'s ``verify_tls`` and ``authenticate(renew=True)`` hooks, as a walk would
+        before its lookup (``credchain test`` does, for providers that are not ``Checks``).
+
+        Returns the names of those the provider implements; raises what a hook raises.
+        """
+        step = next((step for step in self._steps if step.entry.name == entry), None)
+        if step is None:
+            raise KeyError(entry)
+        called = [hook for hook in step.implemented() if hook in ("verify_tls", "authenticate")]
+        step.verify_tls(entry=entry)
+        step.authenticate(entry=entry, renew=True)
+        return called
 
     def close(self) -> None:
         """Close every provider that has a ``close`` method, then the cache."""

@@ -20,6 +20,7 @@ import click
 from pydantic import ValidationError
 
 from credchain.cache import TokenCache
+from credchain.cli.completion import entry_completer
 from credchain.config import Config, load_config, settings_error
 from credchain.errors import ConfigError
 from credchain_thycotic.client import SecretServerClient
@@ -46,6 +47,7 @@ def entry_options(command: F) -> F:
         "entry_name",
         metavar="NAME",
         help="The thycotic chain entry to use [the first of the chain].",
+        shell_complete=entry_completer(ENTRY_TYPE),
     )(command)
     return click.option(
         "--config", "config_path", type=click.Path(dir_okay=False), help="Config file."

@@ -3,7 +3,8 @@
 Sub-commands are imported only when they run, so ``credchain resolve --json`` (called once per
 asset by scanners that are not written in Python) does not pay for the dev server or the admin
 commands. A ``CredchainError`` ends the command with one line on stderr and exit code 1; the
-traceback only with ``--debug``.
+traceback only with ``--debug``, which every command also accepts after its name. ``NO_COLOR``
+turns colour off (``credchain.cli.output``).
 
 Log records reach stderr through ``CliLogHandler``: credchain's own warnings; those of libraries
 (urllib3, stevedore, Python's ``warnings``) only with ``--debug``, and then without the query
@@ -26,6 +27,7 @@ from typing import Any
 
 import click
 
+from credchain.cli.output import no_color
 from credchain.errors import CredchainError, PluginLoadError
 
 #: the entry-point group through which distributions add commands
@@ -138,6 +140,32 @@ def _load_plugin_command(ep: importlib.metadata.EntryPoint) -> click.Command:
     return command
 
 
+def _debug_after(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:  # what ``credchain --debug`` does, for ``credchain CMD --debug``
+        ctx.find_root().params["debug"] = True
+        setup_logging(True)
+
+
+def accept_debug(command: click.Command) -> click.Command:
+    """Give ``command`` (and a group's sub-commands) a ``--debug`` flag meaning the group's, so
+    it may come after the command name; a command with its own ``--debug`` keeps it."""
+    if not any("--debug" in getattr(param, "opts", ()) for param in command.params):
+        command.params.append(
+            click.Option(
+                ["--debug"],
+                is_flag=True,
+                expose_value=False,
+                is_eager=True,  # before the other options' callbacks, so they log too
+                callback=_debug_after,
+                help="Log debug messages and show tracebacks (as 'credchain --debug').",
+            )
+        )
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            accept_debug(sub)
+    return command
+
+
 class LazyGroup(click.Group):
     """A click group whose commands are imported on first use, and that reports our errors."""
 
@@ -150,11 +178,12 @@ class LazyGroup(click.Group):
             module_name, _, attribute = target.partition(":")
             command = getattr(importlib.import_module(module_name), attribute)
             assert isinstance(command, click.Command)
-            return command
+            return accept_debug(command)
         ep = plugin_commands().get(cmd_name)
         if ep is not None:
-            return _load_plugin_command(ep)
-        return super().get_command(ctx, cmd_name)
+            return accept_debug(_load_plugin_command(ep))
+        found = super().get_command(ctx, cmd_name)
+        return found if found is None else accept_debug(found)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The command list of ``--help``; a plugin command that fails to load is marked."""
@@ -172,6 +201,17 @@ class LazyGroup(click.Group):
         if rows:
             with formatter.section("Commands"):
                 formatter.write_dl(rows)
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        if no_color():  # sub-commands' contexts inherit it: click.secho's styles are stripped
+            extra.setdefault("color", False)
+        return super().make_context(info_name, args, parent, **extra)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import click
 
 from credchain.cli.admin import config_option, state_of
+from credchain.cli.completion import complete_entries
 from credchain.cli.guidance import fail
 from credchain.cli.output import print_table
 from credchain.configstore import ConfigStore
@@ -56,7 +57,7 @@ def show(config_path: str | None) -> None:
 
 @chain.command(name="set")
 @config_option
-@click.argument("names", nargs=-1, required=True)
+@click.argument("names", nargs=-1, required=True, shell_complete=complete_entries)
 def set_chain(config_path: str | None, names: tuple[str, ...]) -> None:
     """Set the chain to NAMES, in that order (each a [providers.NAME] table or a provider)."""
     duplicates = sorted({name for name in names if names.count(name) > 1})

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from credchain.cli.output import console as make_console
 from credchain.cli.output import mask, print_table
 from credchain.cli.scan import ScanSummary
 from credchain.scan import Resolution
@@ -16,7 +16,7 @@ def demo() -> None:
     """Run the main job on the built-in dev server: a whole scan through a three-entry chain."""
     from credchain.demo import FELL_THROUGH, demo_inventory, demo_run
 
-    console = Console(stderr=True)
+    console = make_console(stderr=True)
     click.echo("Starting the dev Secret Server on 127.0.0.1 (TLS, demo data, in memory)…", err=True)
     with demo_run() as run:
         click.echo(f"  {run.server.url}  (certificate {run.server.fingerprint_sha256})", err=True)

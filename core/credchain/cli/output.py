@@ -2,22 +2,37 @@
 
 Table text comes from vaults and scripts: every cell is passed through ``terminal_safe`` so it
 cannot move the cursor, retitle the window or break the tab-separated layout. rich is imported
-only to draw a table, so ``terminal_safe`` costs the machine interface nothing.
+only to draw, so ``terminal_safe`` costs the machine interface nothing.
+
+``NO_COLOR`` (set and not empty, https://no-color.org) turns colour and every other text style
+off: rich consoles made by ``console()`` have no colour system, and the ``credchain`` group
+gives click's context ``color=False``, which strips what ``click.secho`` adds.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import click
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from credchain.models import AssetQuery, SafeCredential
 
-__all__ = ["mask", "print_credential", "print_table", "stdout_is_terminal", "terminal_safe"]
+__all__ = [
+    "console",
+    "mask",
+    "no_color",
+    "print_credential",
+    "print_table",
+    "stdout_is_terminal",
+    "terminal_safe",
+]
 
 #: C0 (tab and newline too), DEL, C1 (ESC's 8-bit forms) and surrogate code points
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -26,6 +41,20 @@ _NAMED = {"\t": "\\t", "\n": "\\n", "\r": "\\r"}
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def no_color(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the user asked for no colour: ``NO_COLOR`` is set and not empty."""
+    return bool((os.environ if environ is None else environ).get("NO_COLOR"))
+
+
+def console(*, stderr: bool = False) -> Console:
+    """A rich console for stdout (or stderr) that honours ``NO_COLOR``: no style at all then."""
+    from rich.console import Console  # here: ``no_color`` alone must not import rich
+
+    if no_color():
+        return Console(stderr=stderr, color_system=None, no_color=True)
+    return Console(stderr=stderr)
 
 
 def mask(secret: str | None) -> str:
@@ -54,8 +83,6 @@ def print_table(
 ) -> None:
     """Print ``rows`` under ``headers``: a rich table on a terminal, tab-separated otherwise."""
     if stdout_is_terminal():
-        # rich only here: the machine interface (``resolve --json``) needs ``terminal_safe`` alone
-        from rich.console import Console
         from rich.table import Table
         from rich.text import Text
 
@@ -65,7 +92,7 @@ def print_table(
             table.add_column(Text(terminal_safe(header)))
         for row in rows:
             table.add_row(*(Text(terminal_safe(cell)) for cell in row))
-        Console().print(table)
+        console().print(table)
         return
     if title:
         click.echo(f"# {terminal_safe(title)}")

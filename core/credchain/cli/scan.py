@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import IO
 
 import click
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from credchain.cli.output import console
 from credchain.errors import QueryError
 from credchain.files import atomic_open
 from credchain.inventory import count_assets, read_inventory
@@ -118,7 +118,7 @@ def run_inventory(
             yield data
 
     summary = ScanSummary()
-    err = Console(stderr=True)
+    err = console(stderr=True)
     with ExitStack() as stack:
         # F is replaced only when the scan is done: until then, and after a failure, it is as it was
         out: IO[str] = stack.enter_context(atomic_open(output)) if output else sys.stdout

@@ -2,8 +2,12 @@
 
 - ``credchain test [--asset-name ...]``: build and check each chain entry (its settings, then,
   for a provider that ``Checks``, its own check: a Secret Server logs in afresh, a custom script
-  is loaded), then resolve the asset through the chain, passwords masked. Without a query, the
-  asset of the last query that passed (at first the ``add`` sanity value) is used, if any.
+  is loaded; for any other provider, its ``verify_tls`` and ``authenticate(renew=True)`` hooks),
+  then resolve the asset through the chain, passwords masked. An entry with ``on_error =
+  "next"`` that fails is reported and skipped, and the asset tried through the rest, as
+  ``resolve`` would. Without a query, the asset of the last query that passed (at first the
+  ``add`` sanity value) is used, if any. A provider's unexpected exception is one line; its
+  traceback only with ``--debug``.
 - ``credchain test ENTRY --asset-name ...``: one entry. A provider that ``ListsCandidates``
   lists what it would try (rule, secret id, secret name, username; never a password); others
   resolve through that entry alone.
@@ -16,12 +20,14 @@ stored in the home's ``last_test.json`` for ``credchain status``.
 
 from __future__ import annotations
 
+import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import click
 
 from credchain.cli.admin import DISABLED, config_option, state_of
+from credchain.cli.completion import complete_entries
 from credchain.cli.guidance import Case, fail, print_problem
 from credchain.cli.output import print_credential, print_table
 from credchain.config import Config, load_config
@@ -60,7 +66,20 @@ def _ok(text: str) -> None:
 def _check(entry: ChainEntry) -> str:
     """Check one built entry; returns what passed, raises what did not."""
     provider = entry.provider
-    return provider.check() if isinstance(provider, Checks) else "settings valid"
+    if isinstance(provider, Checks):
+        return provider.check()
+    called = Resolver([entry]).log_in(entry.name)
+    return "settings valid" + (f"; {' and '.join(called)} passed" if called else "")
+
+
+def _provider_bug(name: str, exc: Exception) -> str:
+    """One line for a provider's unexpected exception; its traceback too with ``--debug``."""
+    line = f"provider bug: unexpected {type(exc).__name__} (run with --debug for the traceback)"
+    click.secho("✗ ", fg="red", nl=False, err=True)
+    click.echo(f"{name}: {line}", err=True)
+    if click.get_current_context().find_root().params.get("debug"):
+        click.echo("".join(traceback.format_exception(exc)).rstrip(), err=True)
+    return f"{name}: {line}"
 
 
 def _query(
@@ -117,7 +136,7 @@ def _resolve(entries: list[ChainEntry], query: AssetQuery) -> tuple[int, str]:
 
 @click.command(name="test")
 @config_option
-@click.argument("entry_name", metavar="[ENTRY]", required=False)
+@click.argument("entry_name", metavar="[ENTRY]", required=False, shell_complete=complete_entries)
 @click.option("--asset-name", help="Try this asset name.")
 @click.option("--ip-address", help="Try this IP address or host name.")
 @click.option("--cmdb-id", help="Try this CMDB id.")
@@ -180,6 +199,8 @@ def _test_entry(config: Config, name: str, query: AssetQuery) -> tuple[int, str]
         except CredchainError as exc:
             print_problem(exc, stage="lookup", where=_where(built, query))
             return EXIT_FAILED, f"{name}: {exc}"
+        except Exception as exc:  # a third-party provider's bug
+            return EXIT_FAILED, _provider_bug(name, exc)
         if not found:
             print_problem(
                 f"{name} has no candidate for {query.label()!r}",
@@ -194,23 +215,42 @@ def _test_entry(config: Config, name: str, query: AssetQuery) -> tuple[int, str]
 def _test_chain(config: Config, query: AssetQuery | None, from_flags: bool) -> tuple[int, str]:
     entries: list[ChainEntry] = []
     failures: list[str] = []
+    fatal = False
     with _closing(entries):
         for name in config.chain:
             built: ChainEntry | None = None
+            passed = False
             try:
                 built = _build(config, name)
                 entries.append(built)
                 _ok(f"{name} ({built.type}): {_check(built)}")
+                passed = True
             except CredchainError as exc:
                 click.secho("✗ ", fg="red", nl=False, err=True)
                 click.echo(f"{name}:", err=True)
                 print_problem(exc, stage="login", where=_where(built, query))
                 failures.append(f"{name}: {exc}")
-        if failures:
+            except Exception as exc:  # a third-party provider's bug is its entry's failure
+                failures.append(_provider_bug(name, exc))
+            if passed:
+                continue
+            if config.entry(name).on_error == "next":
+                click.echo('  skipped (on_error = "next"): trying the rest of the chain', err=True)
+                if built is not None:
+                    entries.remove(built)
+                    close_providers([built])
+            else:
+                fatal = True
+        if fatal or (failures and not entries):
             return EXIT_FAILED, "; ".join(failures)
         if query is None:
             click.echo("No asset to try: give --asset-name, --ip-address or --cmdb-id.")
+            if failures:
+                return EXIT_FAILED, "; ".join(failures)
             return EXIT_OK, "every chain entry passed its checks"
         if not from_flags:
             click.echo(f"Trying the asset of the last passing test: {query.label()}")
-        return _resolve(entries, query)
+        code, summary = _resolve(entries, query)
+        if failures:  # the asset may be found, but a check failed
+            return EXIT_FAILED, "; ".join([*failures, summary])
+        return code, summary
