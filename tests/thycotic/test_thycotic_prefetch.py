@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tomli_w
+from click.testing import CliRunner
 from thycotic_helpers import FakeClock, settings_for
 
 from credchain import AssetQuery, ChainEntry, Resolver
+from credchain.cli import main
 from credchain.devserver import Dataset, DevServer
 from credchain.provider import Prefetches, ProviderContext
 from credchain_thycotic import ThycoticProvider
@@ -189,3 +193,25 @@ def test_a_held_listing_is_read_again_after_its_ttl(make: Make, vault: DevServer
         for handle in handles:
             handle.release()
         vault.reset()
+
+
+def test_resolve_inventory_uses_the_entry_s_prefetch(vault: DevServer, tmp_path: Path) -> None:
+    table = {"type": "thycotic", "prefetch": True, "comment": "scan", "token_cache": False}
+    config = tmp_path / "credchain.toml"
+    config.write_text(
+        tomli_w.dumps(
+            {"chain": ["vault"], "providers": {"vault": {**table, **vault.thycotic_table()}}}
+        )
+    )
+    config.chmod(0o600)
+    inventory = tmp_path / "inv.jsonl"
+    inventory.write_text("".join(json.dumps(q.to_query_data()) + "\n" for q in _queries()))
+    vault.reset_stats()
+    result = CliRunner().invoke(
+        main, ["resolve", "--config", str(config), "--inventory", str(inventory)]
+    )
+    assert result.exit_code == 0, result.stderr
+    served = {route: n for route, n in vault.get_stats()["requests"].items() if n}
+    pages = -(-len(_dataset().secrets) // 500)
+    assert served["GET api/v1/secrets"] == pages  # the listing, and no search per asset
+    assert len(result.stdout.splitlines()) == len(_queries())
