@@ -138,6 +138,7 @@ class ThycoticProvider(SecretServerProvider[ThycoticSettings]):
     def credchain_lookup(
         self, query: AssetQuery, auth: AccessToken | None = None
     ) -> SecretValues | None:
+        self._prefetch.inventory()  # a listing past its TTL is read again outside the deadline
         with self.client.deadline():
             found = self.search(query, token=auth)
             if not found:
