@@ -127,6 +127,28 @@ class CountsRequests(Protocol):
         ...
 
 
+@runtime_checkable
+class Prefetched(Protocol):
+    """What a provider read ahead for a run; it answers from it until ``release``."""
+
+    def release(self) -> None:
+        """The run is over: drop what was read ahead (once; a second call does nothing)."""
+        ...
+
+
+@runtime_checkable
+class Prefetches(Protocol):
+    """A provider that can read once, at the start of a run, what the run's lookups will need.
+
+    ``Resolver.prefetch()`` calls ``prefetch`` at the start of ``resolve_many`` (and the agent
+    once per loaded configuration) and ``release`` at the end. Lookups in between may be
+    answered from what was read ahead, and must answer exactly what they would have without
+    it. ``None``: this entry does not read ahead (not configured to, or it fell back).
+    """
+
+    def prefetch(self) -> Prefetched | None: ...
+
+
 S = TypeVar("S", bound=ProviderSettings)
 
 

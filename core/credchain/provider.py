@@ -19,6 +19,8 @@ protocol           method                                      asked by
 ``Locates``        ``where(query)``                            ``test``, ``add``: advice on errors
 ``ListsCandidates`` ``candidates(query)``                      ``test ENTRY``: what would be tried
 ``CountsRequests`` ``vault_requests()``                        scan summaries, ``demo``
+``Prefetches``     ``prefetch()`` -> ``Prefetched | None``      ``resolve_many``, the agent: read
+                                                               ahead once per run, ``release()``
 =================  ==========================================  ====================================
 
 A provider distribution may add ``credchain`` sub-commands too: click commands registered under
@@ -34,6 +36,8 @@ from credchain._provider import (
     Describes,
     ListsCandidates,
     Locates,
+    Prefetched,
+    Prefetches,
     Provider,
     ProviderContext,
     ProviderSettings,
@@ -71,6 +75,8 @@ __all__ = [
     "ListsCandidates",
     "Locates",
     "LoginRefused",
+    "Prefetched",
+    "Prefetches",
     "Provider",
     "ProviderContext",
     "ProviderError",

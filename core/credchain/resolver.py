@@ -42,12 +42,12 @@ from credchain.errors import (
 )
 from credchain.models import AssetQuery, SafeCredential
 from credchain.plugins import build_provider, load_provider_classes
-from credchain.provider import ProviderContext
+from credchain.provider import Prefetched, Prefetches, ProviderContext
 from credchain.scan import Resolution, Scan
 from credchain.tls import TLSPolicy
 from credchain.trace import Outcome, Trace, TraceStep, collect_notes
 
-__all__ = ["ChainEntry", "Resolver", "SkippedEntry", "close_providers"]
+__all__ = ["ChainEntry", "Resolver", "SkippedEntry", "close_providers", "release"]
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +260,7 @@ class Resolver:
         cache_ttl: float = 300.0,
         negative_ttl: float | None = None,
         progress: Callable[[int, Resolution], None] | None = None,
+        prefetch: bool = True,
     ) -> Iterator[Resolution]:
         """Resolve a whole scan; yields a ``Resolution`` per query **as each completes**.
 
@@ -268,11 +269,41 @@ class Resolver:
         ``cache_ttl`` seconds, "not found" for ``negative_ttl`` (off by default). Errors do not
         stop the scan: each is in its ``Resolution``. ``progress(done, resolution)`` is called
         before each is yielded. See ``credchain.scan``.
+
+        Entries that read ahead (``Prefetches``, e.g. a thycotic entry with ``prefetch = true``)
+        do so when the first result is asked for, and release it when the last is yielded.
+        ``prefetch=False`` asks every entry per asset.
         """
         if not self.enabled:
             raise ChainDisabled("credchain is disabled (run 'credchain enable')")
         scan = self.scan(concurrency=concurrency, cache_ttl=cache_ttl, negative_ttl=negative_ttl)
-        return scan.run(queries, progress)
+        results = scan.run(queries, progress)
+        return self._prefetching(results) if prefetch else results
+
+    def _prefetching(self, results: Iterator[Resolution]) -> Iterator[Resolution]:
+        handles = self.prefetch()
+        try:
+            yield from results
+        finally:
+            release(handles)
+
+    def prefetch(self) -> list[Prefetched]:
+        """Let each entry that can read ahead do so (``Prefetches``); ``release`` the handles
+        when the run is over. An entry whose read-ahead fails is asked per asset instead."""
+        handles: list[Prefetched] = []
+        for entry in self.chain:
+            if not isinstance(entry.provider, Prefetches):
+                continue
+            try:
+                handle = entry.provider.prefetch()
+            except Exception:  # a provider's bug costs the read-ahead, not the scan
+                log.warning(
+                    "entry %s: prefetch failed; asking per asset", entry.name, exc_info=True
+                )
+                continue
+            if handle is not None:
+                handles.append(handle)
+        return handles
 
     def scan(
         self,
@@ -404,6 +435,15 @@ def close_providers(entries: Iterable[ChainEntry]) -> None:
         close = getattr(entry.provider, "close", None)
         if callable(close):
             close()
+
+
+def release(handles: Iterable[Prefetched]) -> None:
+    """Release what ``Resolver.prefetch`` read ahead."""
+    for handle in handles:
+        try:
+            handle.release()
+        except Exception:
+            log.warning("releasing a prefetch failed", exc_info=True)
 
 
 def _prefixed(error: CredchainError, entry: str) -> CredchainError:

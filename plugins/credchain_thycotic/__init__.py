@@ -6,6 +6,9 @@ only when the search did not return a field's value (check-out secrets, servers 
 return extended fields); ``POST secrets/{id}/restricted`` with the configured ``comment`` for a
 secret that requires one. One token per process, shared by every asset and thread, and kept
 encrypted in the home's token cache between runs (``token_cache = false`` turns that off).
+
+With ``prefetch = true`` a whole scan lists the secrets once instead of searching per asset
+(``credchain_thycotic.prefetch``); answers are the same.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 
 from credchain.provider import (
     AssetQuery,
+    Prefetched,
     ProviderContext,
     ProviderError,
     SafeCredential,
@@ -27,6 +31,7 @@ from credchain.tokens import AccessToken
 from credchain_thycotic.base import SecretServerProvider, secret_credential
 from credchain_thycotic.client import SecretServerClient, SecretSummary, SecretValues, field_key
 from credchain_thycotic.mapping import Mapping
+from credchain_thycotic.prefetch import Inventory, Prefetch, list_inventory
 from credchain_thycotic.settings import SECRET_NAME, ThycoticSettings
 
 __all__ = ["SecretServerClient", "ThycoticProvider", "ThycoticSettings"]
@@ -41,7 +46,10 @@ def _is_secret_name(field: str) -> bool:
 
 
 class ThycoticProvider(SecretServerProvider[ThycoticSettings]):
-    """Thycotic / Delinea Secret Server, REST API v1 (SAFE's default integration)."""
+    """Thycotic / Delinea Secret Server, REST API v1 (SAFE's default integration).
+
+    Also implements ``Prefetches`` (``credchain.provider``): with ``prefetch = true``.
+    """
 
     Settings = ThycoticSettings
 
@@ -49,6 +57,25 @@ class ThycoticProvider(SecretServerProvider[ThycoticSettings]):
         mapping = settings.resolved_mapping(context.home)  # before a session is opened
         super().__init__(settings, context, settings)
         self.mapping: Mapping = mapping
+        self._prefetch = Prefetch(context.entry, settings, self._list, context.clock)
+
+    def prefetch(self) -> Prefetched | None:
+        """List the secrets for a run, if the entry says ``prefetch = true``."""
+        return self._prefetch.hold() if self.settings.prefetch else None
+
+    def _list(self, now: float) -> Inventory:
+        mapping = self.mapping
+        return list_inventory(
+            self.client,
+            self.settings,
+            search_field=mapping.thycotic_field,
+            extended_fields=mapping.credential_fields.names,
+            listed_at=now,
+        )
+
+    def close(self) -> None:
+        self._prefetch.drop()
+        super().close()
 
     @classmethod
     def describe(cls, table: AnyMapping[str, Any], home: Path) -> str:
@@ -78,15 +105,19 @@ class ThycoticProvider(SecretServerProvider[ThycoticSettings]):
         if text is None:
             note(f"the query has no {mapping.safe_field}")
             return []
-        by_name = _is_secret_name(mapping.thycotic_field)
-        found = self.client.search(
-            text,
-            search_field=None if by_name else mapping.thycotic_field,
-            exact=self.settings.exact_match,
-            extended_fields=mapping.credential_fields.names,
-            take=take,
-            token=token,
-        )
+        inventory = self._prefetch.inventory()
+        if inventory is not None:
+            found = inventory.find(text, take)
+        else:
+            by_name = _is_secret_name(mapping.thycotic_field)
+            found = self.client.search(
+                text,
+                search_field=None if by_name else mapping.thycotic_field,
+                exact=self.settings.exact_match,
+                extended_fields=mapping.credential_fields.names,
+                take=take,
+                token=token,
+            )
         if not found:
             note(f"no secret with {self._searched(query)}")
         return found
@@ -107,6 +138,7 @@ class ThycoticProvider(SecretServerProvider[ThycoticSettings]):
     def credchain_lookup(
         self, query: AssetQuery, auth: AccessToken | None = None
     ) -> SecretValues | None:
+        self._prefetch.inventory()  # a listing past its TTL is read again outside the deadline
         with self.client.deadline():
             found = self.search(query, token=auth)
             if not found:

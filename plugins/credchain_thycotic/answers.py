@@ -23,6 +23,7 @@ __all__ = [
     "DetailAnswer",
     "FindAnswer",
     "FolderAnswer",
+    "PageAnswer",
     "SearchAnswer",
     "SecretAnswer",
     "StubAnswer",
@@ -87,6 +88,14 @@ class SearchAnswer(_Shape):
     """``GET secrets``: the paging envelope's records."""
 
     records: list[SummaryAnswer]
+
+
+class PageAnswer(_Shape):
+    """``GET secrets`` listed page by page: the records, and whether more follow."""
+
+    records: list[SummaryAnswer]
+    has_next: bool | None = Field(None, alias="hasNext")
+    total: int | None = Field(None, ge=0)
 
 
 class ItemAnswer(_Shape):

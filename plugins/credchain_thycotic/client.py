@@ -37,6 +37,7 @@ from credchain.errors import (
 from credchain.tokens import AccessToken
 from credchain_thycotic import account as accounts
 from credchain_thycotic.answers import (
+    PageAnswer,
     SearchAnswer,
     SecretAnswer,
     SummaryAnswer,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CredentialFields",
+    "SecretPage",
     "SecretRecord",
     "SecretServerClient",
     "SecretSummary",
@@ -99,6 +101,15 @@ class SecretSummary:
             return True, _pick(name, (((key,), value) for key, value in self.extended.items()))
         except KeyError:
             return False, None
+
+
+@dataclass(frozen=True, slots=True)
+class SecretPage:
+    """A page of a listing: its summaries, whether more follow, and the total if told."""
+
+    summaries: list[SecretSummary]
+    has_next: bool | None
+    total: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,7 +194,8 @@ class SecretServerClient:
         return self.account.token_url
 
     def vault_requests(self) -> dict[str, int]:
-        """HTTP attempts this entry caused, by kind (search, get, restricted, token, other)."""
+        """HTTP attempts this entry caused, by kind (search, list, get, restricted, token,
+        other)."""
         return self.account.http.attempts.by_kind(self.entry)
 
     def deadline(self) -> AbstractContextManager[None]:
@@ -271,19 +283,9 @@ class SecretServerClient:
         token: AccessToken | None = None,
     ) -> list[SecretSummary]:
         """``GET secrets``: summaries of the secrets whose field (or name) matches ``text``."""
-        params: dict[str, Any] = {
-            "filter.searchText": text,
-            "filter.isExactMatch": str(exact).lower(),
-            "filter.includeRestricted": str(include_restricted).lower(),
-            "take": take,
-        }
-        if search_field:
-            params["filter.searchField"] = search_field
-        if folder_id is not None:
-            params["filter.folderId"] = folder_id
-            params["filter.includeSubFolders"] = "true"
-        if template_id is not None:
-            params["filter.secretTemplateId"] = template_id
+        params = _search_params(
+            text, search_field, exact, include_restricted, take, folder_id, template_id
+        )
         fields = list(extended_fields)
         if fields:
             params["filter.extendedFields"] = fields
@@ -297,6 +299,31 @@ class SecretServerClient:
         )
         answer = checked(SearchAnswer, body, "the secrets search")
         return [_summary(record) for record in answer.records]
+
+    def list_page(
+        self,
+        *,
+        extended_fields: Iterable[str],
+        take: int,
+        skip: int,
+        folder_id: int | None = None,
+    ) -> SecretPage:
+        """One page of ``GET secrets`` with no search text: every secret the account may see
+        (under ``folder_id``), ``take`` at a time from ``skip``, with the extended fields."""
+        params = _search_params("", None, False, True, take, folder_id, None)
+        params["skip"] = skip
+        params["filter.extendedFields"] = list(extended_fields)
+        body = self.call(
+            "GET",
+            self.secrets_url,
+            params=params,
+            what="the secrets listing",
+            kind="list",
+        )
+        answer = checked(PageAnswer, body, "the secrets listing")
+        return SecretPage(
+            [_summary(record) for record in answer.records], answer.has_next, answer.total
+        )
 
     def get_secret(self, secret_id: int, *, comment: str | None = None) -> SecretRecord:
         """``GET secrets/{id}``, or ``POST secrets/{id}/restricted`` with ``comment``."""
@@ -350,6 +377,31 @@ class SecretServerClient:
             _required(record, fields.password),
             _optional(record, fields.privilege_password),
         )
+
+
+def _search_params(
+    text: str,
+    search_field: str | None,
+    exact: bool,
+    include_restricted: bool,
+    take: int,
+    folder_id: int | None,
+    template_id: int | None,
+) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "filter.searchText": text,
+        "filter.isExactMatch": str(exact).lower(),
+        "filter.includeRestricted": str(include_restricted).lower(),
+        "take": take,
+    }
+    if search_field:
+        params["filter.searchField"] = search_field
+    if folder_id is not None:
+        params["filter.folderId"] = folder_id
+        params["filter.includeSubFolders"] = "true"
+    if template_id is not None:
+        params["filter.secretTemplateId"] = template_id
+    return params
 
 
 def _required(record: SecretRecord, name: str) -> str | None:

@@ -13,6 +13,7 @@ client_cert = "tls/client.pem"             # mutual TLS (optional): certificate 
 client_key = "tls/client.key"              #   its key (default: in client_cert),
 client_key_password = "enc:..."            #   and the key's password if it is encrypted
 token_cache = true                         # reuse the token across runs (encrypted, in the home)
+prefetch = false                           # true: list the secrets once per scan (docs/thycotic.md)
 
 [providers.thycotic.mapping]               # or mapping_file = "thycotic_mapping.json"
 safe_field = "asset_name"                  # asset_name, ip_address or cmdb_id
@@ -106,6 +107,15 @@ class ThycoticSettings(ProviderSettings):
     token_margin: float = Field(default=60.0, ge=0, le=86400, allow_inf_nan=False)
     #: keep the access token encrypted in the home between runs (``credchain cache clear``)
     token_cache: bool = True
+    #: list every secret the account may see once per scan and answer assets from that list
+    #: (docs/thycotic.md, "Inventory prefetch": what it costs in audit and when not to use it)
+    prefetch: bool = False
+    #: more secrets than this and the scan searches per asset instead (one warning)
+    prefetch_max_secrets: int = Field(default=50_000, ge=1, le=1_000_000)
+    #: seconds a listing is used for before it is read again (the agent; long scans)
+    prefetch_ttl: float = Field(default=900.0, gt=0, le=86400, allow_inf_nan=False)
+    #: secrets per listing request (``take``)
+    prefetch_page_size: int = Field(default=500, ge=10, le=10_000)
 
     @field_validator("url")
     @classmethod

@@ -2,7 +2,9 @@
 metrics, and how a reload swaps one generation for the next without dropping a request.
 
 A generation is one configuration: a ``Resolver``, one ``Scan`` kept for the process (the cache
-and single-flight shared by every request), the ``[agent]`` settings and caller policy. A
+and single-flight shared by every request), what its entries read ahead (``prefetch = true``,
+held for the generation's life and read again by the entry after its ``prefetch_ttl``), the
+``[agent]`` settings and caller policy. A
 request takes the current generation for its whole life; a reload builds the next one in a
 worker thread, swaps it in, and closes the old one when its last request is done. A config
 that does not load keeps the old generation and says why.
@@ -27,8 +29,8 @@ from credchain.agent.metrics import AgentMetrics
 from credchain.agent.settings import AgentSettings, agent_settings, read_token
 from credchain.config import Config, load_config
 from credchain.errors import ConfigError, CredchainError
-from credchain.provider import CountsRequests
-from credchain.resolver import Resolver
+from credchain.provider import CountsRequests, Prefetched
+from credchain.resolver import Resolver, release
 from credchain.scan import Resolution
 
 __all__ = ["Agent", "Generation", "load_generation"]
@@ -77,6 +79,12 @@ class Generation:
             cache_ttl=s.cache_ttl,
             negative_ttl=s.negative_ttl or None,
         )
+        self.prefetched: list[Prefetched] = self.resolver.prefetch()
+
+    def close(self) -> None:
+        """Release what was read ahead, then close the providers."""
+        release(self.prefetched)
+        self.resolver.close()
 
     def vault_requests(self) -> dict[tuple[str, str], int]:
         counts: dict[tuple[str, str], int] = {}
@@ -134,7 +142,7 @@ class Agent:
             self._close(generation)
 
     def _close(self, generation: Generation) -> None:
-        self.pool.submit(generation.resolver.close)
+        self.pool.submit(generation.close)
 
     def vault_requests(self) -> dict[tuple[str, str], int]:
         """Vault attempts by (entry, kind) since start, across reloads."""
@@ -224,7 +232,7 @@ class Agent:
     def close(self) -> None:
         """After the server has stopped: finish the pool's work, close providers and the log."""
         self.pool.shutdown(wait=True)
-        self.current.resolver.close()
+        self.current.close()
         self.audit.close()
 
 

@@ -355,6 +355,7 @@ class Api:
             secret.requires_comment = bool(body.get("requiresComment", secret.requires_comment))
             secret.check_out_enabled = bool(body.get("checkOutEnabled", secret.check_out_enabled))
             secret.items.update(self._items(body, secret.template.fields))
+            self.store.reindex(secret)
         return json_response(render.secret_model(self.store, secret))
 
     def delete(self, request: Request, user: User, id: str) -> Response:

@@ -8,6 +8,11 @@ answers; also for ids that do not exist, so ids cannot be probed).
 folder that does not exist, a folder the user may not add secrets to (``API_AccessDenied``), an
 empty required field, and a name already taken in the folder. Each secret made records who made
 it and when (``created``), with no value in it.
+
+``search`` does not scan: names and the searchable field values (not passwords, not files) are
+indexed (``credchain.textindex``) as secrets are added, and the other filters are checked on
+what the index found, so the answer is the scan's. A record changed in place (its ``name`` or
+an item) must be indexed again with ``reindex(record)``, as the API's ``PUT`` does.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ import itertools
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+
+from credchain.textindex import TextIndex
 
 from .datafile import (
     BUILTIN_TEMPLATES,
@@ -130,6 +137,9 @@ class Store:
             self.secrets: dict[int, SecretRecord] = {}
             self.created: list[Creation] = []
             self._ids = itertools.count(1)
+            self._names: TextIndex[int] = TextIndex()
+            #: template id -> (the template, field slug -> the values of that field)
+            self._values: dict[int, tuple[TemplateSpec, dict[str, TextIndex[int]]]] = {}
             for spec in self._dataset.users:
                 self.add_user(spec)
             for secret in self._dataset.secrets:
@@ -161,8 +171,31 @@ class Store:
                 check_out_enabled=spec.check_out_enabled,
                 permissions=frozenset(spec.permissions),
             )
+            self._unindex(secret_id)
             self.secrets[secret_id] = record
+            self.reindex(record)
             return record
+
+    def reindex(self, secret: SecretRecord) -> None:
+        """Index ``secret`` by its name and searchable fields as they are now."""
+        with self.lock:
+            self._names.put(secret.id, secret.name)
+            template = secret.template
+            _, by_slug = self._values.setdefault(template.id, (template, {}))
+            for template_field in template.fields:
+                if not (template_field.is_password or template_field.is_file):
+                    index = by_slug.setdefault(template_field.slug, TextIndex())
+                    index.put(secret.id, secret.value(template_field.slug))
+
+    def _unindex(self, secret_id: int) -> None:
+        """Drop a secret's entries from the index (lock held)."""
+        old = self.secrets.get(secret_id)
+        if old is None:
+            return
+        self._names.discard(secret_id)
+        _, by_slug = self._values.get(old.template.id, (old.template, {}))
+        for index in by_slug.values():
+            index.discard(secret_id)
 
     def create(self, user: User, spec: SecretSpec) -> SecretRecord:
         """Create a secret as ``user`` by the rules of the module docstring."""
@@ -285,7 +318,12 @@ class Store:
             )
         text = query.search_text.casefold()
         with self.lock:
-            candidates: Iterable[SecretRecord] = list(self.secrets.values())
+            candidates: Iterable[SecretRecord]
+            if text:
+                ids = self._matching(query)
+                candidates = [self.secrets[i] for i in ids]
+            else:
+                candidates = list(self.secrets.values())
         found = []
         for secret in candidates:
             if not self.can_view(user, secret) or not (secret.active or query.include_inactive):
@@ -299,6 +337,19 @@ class Store:
             found.append(secret)
         found.sort(key=lambda s: (s.name.casefold(), s.id))
         return found
+
+    def _matching(self, query: SearchFilter) -> set[int]:
+        """The ids whose name (or ``search_field``) matches the search text (lock held)."""
+        exact = query.is_exact_match
+        if not query.search_field:
+            return self._names.matching(query.search_text, exact=exact)
+        ids: set[int] = set()
+        for template, by_slug in self._values.values():
+            template_field = template.field(query.search_field)
+            index = by_slug.get(template_field.slug) if template_field is not None else None
+            if index is not None:
+                ids |= index.matching(query.search_text, exact=exact)
+        return ids
 
     # -- check-out -----------------------------------------------------------------------------
 
