@@ -137,6 +137,17 @@ class Prefetched(Protocol):
 
 
 @runtime_checkable
+class Advises(Protocol):
+    """A provider that says what to do about its own errors and its "not here" answers."""
+
+    def advice(self, error: BaseException, query: AssetQuery | None) -> list[str] | None:
+        """Instructions for the admin, one a line; ``None`` leaves it to credchain's generic
+        advice. ``error`` is the entry's error, or the ``CredentialNotFound`` of a walk in
+        which it answered "not here"."""
+        ...
+
+
+@runtime_checkable
 class Prefetches(Protocol):
     """A provider that can read once, at the start of a run, what the run's lookups will need.
 
@@ -147,6 +158,27 @@ class Prefetches(Protocol):
     """
 
     def prefetch(self) -> Prefetched | None: ...
+
+
+@runtime_checkable
+class ChecksFields(Protocol):
+    """A provider that checks every field it is configured to read against a found secret."""
+
+    def check_fields(self, query: AssetQuery) -> str:
+        """What passed, in a line (the secret and its fields); raise ``FieldMissing`` naming a
+        configured field the secret does not have."""
+        ...
+
+
+@runtime_checkable
+class AnswersEveryAsset(Protocol):
+    """A provider class that can tell, from an entry's raw table, that it answers every asset
+    (so that the entries after it in the chain are asked only when it fails)."""
+
+    @classmethod
+    def answers_every_asset(cls, table: Mapping[str, Any]) -> str | None:
+        """Why it answers every asset ("default_domain and fallback_to_local"), or ``None``."""
+        ...
 
 
 S = TypeVar("S", bound=ProviderSettings)

@@ -65,6 +65,9 @@ class CredchainError(Exception):
 
     #: the chain walk that led here, when the error came out of ``Resolver.resolve``
     trace: Trace | None = None
+    #: what only ``--debug`` shows (a custom script's own message and traceback, which may
+    #: hold a secret): never part of the message, the repr or the trace
+    debug_detail: str | None = None
 
 
 class ConfigError(CredchainError):

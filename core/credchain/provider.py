@@ -21,6 +21,9 @@ protocol           method                                      asked by
 ``CountsRequests`` ``vault_requests()``                        scan summaries, ``demo``
 ``Prefetches``     ``prefetch()`` -> ``Prefetched | None``      ``resolve_many``, the agent: read
                                                                ahead once per run, ``release()``
+``Advises``        ``advice(error, query)``                    ``test``: the advice on its errors
+``ChecksFields``   ``check_fields(query)``                     ``test``: every mapped field exists
+``AnswersEveryAsset`` ``answers_every_asset(table)`` (classm.) ``test``, ``chain``: a warning
 =================  ==========================================  ====================================
 
 A provider distribution may add ``credchain`` sub-commands too: click commands registered under
@@ -30,8 +33,11 @@ the entry-point group ``credchain.commands`` (see docs/plugin-authors.md).
 from __future__ import annotations
 
 from credchain._provider import (
+    Advises,
+    AnswersEveryAsset,
     Candidate,
     Checks,
+    ChecksFields,
     CountsRequests,
     Describes,
     ListsCandidates,
@@ -65,9 +71,12 @@ from credchain.trace import note
 
 __all__ = [
     "AccessDenied",
+    "Advises",
+    "AnswersEveryAsset",
     "AssetQuery",
     "Candidate",
     "Checks",
+    "ChecksFields",
     "ConfigError",
     "CountsRequests",
     "Describes",

@@ -40,6 +40,7 @@ __all__ = [
     "fetch_certificate",
     "format_fingerprint",
     "normalize_fingerprint",
+    "untrusted_reason",
 ]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -302,3 +303,22 @@ def fetch_certificate(host: str, port: int, timeout: float = 5.0) -> Certificate
     if der is None:
         raise ValueError(f"{host}:{port} presented no certificate")
     return certificate_info(der)
+
+
+def untrusted_reason(
+    host: str, port: int, ca_bundle: str | None = None, timeout: float = 5.0
+) -> str | None:
+    """Why this host would not trust the certificate ``host:port`` presents (its chain and its
+    name, against ``ca_bundle`` or the system store), or ``None`` when it would.
+
+    Raises ``OSError`` when the server cannot be reached (that is not a trust question).
+    """
+    context = ssl.create_default_context(cafile=ca_bundle)
+    try:
+        with (
+            socket.create_connection((host, port), timeout=timeout) as raw,
+            context.wrap_socket(raw, server_hostname=host),
+        ):
+            return None
+    except ssl.SSLCertVerificationError as exc:
+        return str(exc.verify_message or exc.reason or exc)

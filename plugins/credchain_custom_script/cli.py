@@ -55,11 +55,23 @@ def init(path: Path | None, force: bool) -> None:
 
 
 @script.command()
-@click.option("--script", "path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--script",
+    "path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="FILE",
+    help="The script to check (default: the configured one, else the home's custom directory).",
+)
 @click.option("--asset-name", help="Also run the script for this asset name.")
 @click.option("--ip-address", help="... and/or this IP address or host name.")
 @click.option("--cmdb-id", help="... and/or this CMDB id.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=30.0)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=30.0,
+    show_default=True,
+    help="Seconds the script may take.",
+)
 @click.pass_context
 def check(
     ctx: click.Context,

@@ -1,7 +1,9 @@
 """What a worker's reply means: a credential, "not here", or a ``ScriptError`` that says why.
 
 Messages name the script and, for bad output, the key at fault; they never repeat a value, and
-an exception the script raised is reported by type and line only (its message may be a secret).
+an exception the script raised is reported by type and line only (its message may be a secret):
+its message and traceback travel as the error's ``debug_detail``, which only ``credchain
+--debug`` prints (never a log line).
 """
 
 from __future__ import annotations
@@ -41,6 +43,13 @@ def credential_from_reply(reply: dict[str, Any], script: Path) -> SafeCredential
         line = reply.get("line")
         where = f" at line {line}" if line else ""
         if name == "SystemExit":
-            raise ScriptError(f"script {script} called sys.exit(){where}")
-        raise ScriptError(f"script {script} raised {name}{where} (its message is not shown)")
+            error = ScriptError(f"script {script} called sys.exit(){where}")
+        else:
+            error = ScriptError(
+                f"script {script} raised {name}{where} (its message is not shown; "
+                "credchain --debug shows it and its traceback)"
+            )
+        detail = reply.get("traceback")
+        error.debug_detail = detail if isinstance(detail, str) and detail else None
+        raise error
     raise ScriptError(f"script {script}: its worker sent an unexpected reply")

@@ -21,7 +21,8 @@ Replies (worker -> parent)::
     {"kind": "loaded", "line": N}                   "load": the entry point's first line
     {"kind": "invalid", "reason": "..."}            the script cannot be loaded
     {"kind": "bad_output", "reason": "..."}         it returned something JSON cannot carry
-    {"kind": "raised", "type": "ValueError", "line": N}   the script raised (message withheld)
+    {"kind": "raised", "type": "ValueError", "line": N, "traceback": "..."}
+                                                    the script raised (traceback: --debug only)
 
 This module imports nothing from credchain: workers start fast and the protocol stays small.
 """

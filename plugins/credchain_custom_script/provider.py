@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from credchain.errors import ConfigError, ScriptError
+from credchain.errors import ConfigError, CredentialNotFound, ScriptError
 from credchain.provider import (
     AssetQuery,
     Provider,
@@ -101,6 +101,15 @@ class CustomScriptProvider(Provider[CustomScriptSettings]):
         )
         result.raise_for_problem()
         return f"the script {self.script} is valid (entry point at line {result.entry_point_line})"
+
+    def advice(self, error: BaseException, query: AssetQuery | None) -> list[str] | None:
+        """``Advises``: a script that answered "not here" is the script's to explain."""
+        if isinstance(error, CredentialNotFound):
+            return [
+                f'The custom script {self.script} answered "not here" for this asset (it '
+                "returned None or raised its not-found error); check what it does for it.",
+            ]
+        return None
 
     @property
     def worker_pids(self) -> list[int]:

@@ -8,7 +8,9 @@ The worker never opens the script's file: the parent checks it and sends its byt
 ``source``), first when the worker starts and again with the next request after it changed, and
 the worker compiles those bytes with the script's path as their file name (so tracebacks and
 line numbers still name the script). An edited script is picked up without a restart. A script
-that raises is reported by exception type and line number only: a message may hold a secret.
+that raises is reported by exception type and line number; its message and traceback (the
+script's own frames) go along separately, for the parent to show under ``credchain --debug``
+only (``CredchainError.debug_detail``): a message may hold a secret.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import base64
 import binascii
 import os
 import sys
+import traceback
 import types
 from collections.abc import Callable
 from pathlib import Path
@@ -28,6 +31,8 @@ from credchain_custom_script.protocol import MAX_REQUEST, WorkerGone, recv, send
 __all__ = ["ENTRY_POINT", "ScriptRunner", "main"]
 
 ENTRY_POINT = "get_password_from_thycotic"
+#: the end of a script's traceback that is kept (the message is last)
+_MAX_TRACEBACK = 8192
 _JSON_SCALARS = (str, int, float, bool, type(None))
 
 Reply = dict[str, Any]
@@ -116,10 +121,22 @@ class ScriptRunner:
         except BaseException as exc:  # sys.exit and the like are lookups' errors
             if is_not_found(exc):
                 return {"kind": "not_found"}
-            return {"kind": "raised", "type": type(exc).__name__, "line": self._line_of(exc)}
+            return {
+                "kind": "raised",
+                "type": type(exc).__name__,
+                "line": self._line_of(exc),
+                "traceback": self._traceback_of(exc),
+            }
         if result is None:
             return {"kind": "not_found"}
         return _output(result)
+
+    def _traceback_of(self, error: BaseException) -> str:
+        """The traceback through the script's own frames, and the message (capped)."""
+        shown = traceback.TracebackException.from_exception(error)
+        own = [frame for frame in shown.stack if frame.filename == str(self.path)]
+        shown.stack = traceback.StackSummary.from_list(own)
+        return "".join(shown.format())[-_MAX_TRACEBACK:]
 
     def _line_of(self, error: BaseException) -> int | None:
         """The line of the script's own frame nearest to where ``error`` was raised."""

@@ -29,6 +29,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from credchain.errors import CredentialNotFound
 from credchain.provider import (
     AssetQuery,
     Candidate,
@@ -109,6 +110,28 @@ class DomainFallbackProvider(SecretServerProvider[DomainFallbackSettings]):
             ", ".join(map(str, domains)) if isinstance(domains, list) else str(domains or "none")
         )
         return f"via [providers.{table.get('connection', '?')}], domains {shown}"
+
+    @classmethod
+    def answers_every_asset(cls, table: AnyMapping[str, Any]) -> str | None:
+        """``AnswersEveryAsset``: with ``default_domain`` every asset has a domain, and with
+        ``fallback_to_local`` every asset has the local account: entries after this one are
+        asked only when it fails (or when the vault holds no such secret)."""
+        reasons = [
+            key
+            for key in ("default_domain", "fallback_to_local")
+            if table.get(key) not in (None, False, "")
+        ]
+        return " and ".join(reasons) if reasons else None
+
+    def advice(self, error: BaseException, query: AssetQuery | None) -> list[str] | None:
+        """``Advises``: the login's advice, or what to run when no rule found a secret."""
+        if isinstance(error, CredentialNotFound):
+            return [
+                "No secret qualified by the machine, domain or local rule (docs/domain-fallback"
+                ".md). See what would be tried, rule by rule, with: credchain test "
+                f"{self.context.entry} --asset-name NAME",
+            ]
+        return super().advice(error, query)
 
     # -- hooks (verify_tls and authenticate come from SecretServerProvider) --------------------
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from credchain.provider import (
     AssetQuery,
+    FieldMissing,
     Prefetched,
     ProviderContext,
     ProviderError,
@@ -28,6 +29,7 @@ from credchain.provider import (
     note,
 )
 from credchain.tokens import AccessToken
+from credchain_thycotic.advice import thycotic_advice
 from credchain_thycotic.base import SecretServerProvider, secret_credential
 from credchain_thycotic.client import SecretServerClient, SecretSummary, SecretValues, field_key
 from credchain_thycotic.mapping import Mapping
@@ -94,6 +96,40 @@ class ThycoticProvider(SecretServerProvider[ThycoticSettings]):
             port=settings.port,
             mapping_file=self.context.home / mapping_file if mapping_file else None,
             search=f"{mapping.thycotic_field} = {value!r}" if value else None,
+        )
+
+    def advice(self, error: BaseException, query: AssetQuery | None) -> list[str] | None:
+        """``Advises``: seed 000's FAQ for this entry's login, mapping file and search."""
+        where = self.where(query)
+        return thycotic_advice(
+            error, self.settings, search=where.search, mapping_file=where.mapping_file
+        )
+
+    def check_fields(self, query: AssetQuery) -> str:
+        """``ChecksFields``: every mapped field, the privilege one included, is a field of the
+        secret found for ``query`` (``FieldMissing`` naming the first that is not). One search
+        and one ``GET secrets/{id}``; the values read are dropped."""
+        fields = self.mapping.credential_fields
+        with self.client.deadline():
+            found = self.search(query)
+            if not found:
+                return f"no secret for {self._searched(query)} to check the mapped fields with"
+            summary = self._choose(found, self._searched(query))
+            comment = self.settings.comment if summary.requires_comment else None
+            record = self.client.get_secret(summary.id, comment=comment)
+        for name in (fields.username, fields.password, fields.privilege_password):
+            if name is None:
+                continue
+            try:
+                record.slug(name)
+            except KeyError:
+                raise FieldMissing(
+                    f"secret {record.id} '{record.name}' (template '{record.template}') has no "
+                    f"field {name!r}; its fields are {', '.join(record.field_names())}"
+                ) from None
+        return (
+            f"secret {record.id} '{record.name}' (template '{record.template}') has every "
+            f"mapped field: {', '.join(fields.names)}"
         )
 
     def search(

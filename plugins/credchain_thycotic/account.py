@@ -122,7 +122,7 @@ class VaultAccount:
                 "client_id": s.client_id,
                 "client_secret": s.client_secret.get_secret_value(),
             }
-            who = f"client {s.client_id!r}"
+            check = "check the SDK client id and secret"
         else:
             assert s.username and s.password
             form = {
@@ -132,14 +132,16 @@ class VaultAccount:
             }
             if s.domain:
                 form["domain"] = s.domain
-            who = f"user {s.username!r}" + (f" in domain {s.domain!r}" if s.domain else "")
-        return self._token_request(form, who)
+            check = "check the " + (
+                "username, password and domain" if s.domain else "username and password"
+            )
+        return self._token_request(form, s.account, check)
 
     def _refresh(self, refresh_token: str) -> TokenGrant:
         form = {"grant_type": "refresh_token", "refresh_token": refresh_token}
-        return self._token_request(form, "the refresh token")
+        return self._token_request(form, "the refresh token", "log in again")
 
-    def _token_request(self, form: Mapping[str, str], who: str) -> TokenGrant:
+    def _token_request(self, form: Mapping[str, str], who: str, check: str) -> TokenGrant:
         response = self.http.request(
             "POST", self.token_url, data=form, count_as=(_entry.get(), "token")
         )
@@ -160,7 +162,7 @@ class VaultAccount:
             raise LoginRefused(
                 f"Secret Server refused the login for {who} (HTTP {response.status_code}"
                 + (f", {error}" if error else "")
-                + "): check the username, password and domain, or the client credentials"
+                + f"): {check}"
             )
         answer = checked(TokenAnswer, body, what)
         return TokenGrant(

@@ -15,7 +15,6 @@ The thycotic plugin adds this command through the entry-point group ``credchain.
 from __future__ import annotations
 
 import json
-import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,10 @@ from urllib.parse import urlsplit
 import click
 from pydantic import ValidationError
 
-from credchain.cli.guidance import Case, fail, print_problem
+from credchain.cli.chain import shadow_warnings, warn
+from credchain.cli.guidance import fail, print_problem
 from credchain.cli.output import mask
-from credchain.cli.prompts import Asker, check_fingerprint, check_url, show_certificate
+from credchain.cli.prompts import Asker, check_url
 from credchain.config import parse_config, settings_error
 from credchain.configstore import ConfigStore, LastTest, upsert_provider
 from credchain.errors import CredchainError
@@ -35,11 +35,14 @@ from credchain.models import AssetQuery, SafeCredential
 from credchain.provider import ProviderContext, Where
 from credchain.resolver import ChainEntry, Resolver
 from credchain.secretstore import SecretStore
-from credchain.tls import fetch_certificate, format_fingerprint
 from credchain_thycotic import ThycoticProvider, ThycoticSettings
+from credchain_thycotic.add_fallback import FALLBACK_ENTRY, ask_fallback, place_fallback
+from credchain_thycotic.advice import thycotic_advice
 from credchain_thycotic.client import SecretServerClient
 from credchain_thycotic.login_prompts import ask_login
 from credchain_thycotic.mapping import MAPPING_FILE, Mapping, SafeField
+from credchain_thycotic.settings import quoted
+from credchain_thycotic.trust import pin_certificate, trust_verified
 
 __all__ = ["ENTRY", "MAPPING_PATH", "add"]
 
@@ -53,6 +56,10 @@ _MANAGED = frozenset(
     | {"password_env", "client_id", "client_secret", "client_secret_env", "verify_ssl"}
     | {"fingerprint_sha256", "ca_bundle", "mapping", "mapping_file"}
 )
+#: the answer that clears an optional field (Enter keeps the value shown)
+CLEAR = "-"
+#: what the field prompts say about case: what the search does (SAFE's said "case sensitive")
+_ANY_CASE = "(name or slug, any case)"
 _SAFE_FIELDS: dict[str, SafeField] = {"1": "asset_name", "2": "ip_address", "3": "cmdb_id"}
 _SAFE_FIELD_PROMPT = (
     "Select the SAFE field name for asset identification "
@@ -65,6 +72,8 @@ class Connection:
     """The answers to seed 000 step 3, as the entry's settings (password in plain text)."""
 
     table: dict[str, Any]
+    #: the stored password (or client secret) is kept as it is: already encrypted, or ``_env``
+    kept_secret: bool = False
 
     @property
     def where(self) -> Where:
@@ -77,7 +86,9 @@ def _previous(document: dict[str, Any]) -> dict[str, Any]:
     return dict(table) if isinstance(table, dict) else {}
 
 
-def _ask_connection(ask: Asker, flags: dict[str, Any], previous: dict[str, Any]) -> Connection:
+def _ask_connection(
+    ask: Asker, flags: dict[str, Any], previous: dict[str, Any], home: Path
+) -> Connection:
     url = ask.text(
         "Thycotic URL",
         flag=flags["url"],
@@ -90,13 +101,14 @@ def _ask_connection(ask: Asker, flags: dict[str, Any], previous: dict[str, Any])
         flag=flags["auth_path"],
         option="--auth-path",
         default=previous.get("auth_path", "SecretServer/oauth2/token"),
-    )
+    ).strip("/")
     secrets_path = ask.text(
         "Thycotic secrets URL path",
         flag=flags["secrets_path"],
         option="--secrets-path",
         default=previous.get("secrets_path", "SecretServer/api/v1/secrets"),
-    )
+    ).strip("/")
+    url = _without_doubled_prefix(url, auth_path, secrets_path)
     port = ask.number(
         "Thycotic port",
         flag=flags["port"],
@@ -105,68 +117,60 @@ def _ask_connection(ask: Asker, flags: dict[str, Any], previous: dict[str, Any])
         low=1,
         high=65535,
     )
-    login = ask_login(ask, flags, previous)
+    login, kept = ask_login(ask, flags, previous)
     verify = ask.confirm(
         "Verify SSL", flag=flags["verify_ssl"], default=bool(previous.get("verify_ssl", True))
     )
     table: dict[str, Any] = {
         "url": url,
-        "auth_path": auth_path.strip("/"),
-        "secrets_path": secrets_path.strip("/"),
+        "auth_path": auth_path,
+        "secrets_path": secrets_path,
         "port": port,
         **login,
-        "verify_ssl": verify,
     }
     if flags["domain"] is not None or previous.get("domain"):
         table["domain"] = flags["domain"] if flags["domain"] is not None else previous["domain"]
     if verify:
         if flags["fingerprint"] is not None:
             raise click.UsageError("--fingerprint pins a certificate: use it with --no-verify-ssl")
+        stored = previous.get("ca_bundle") if previous.get("verify_ssl", True) else None
+        ca_bundle = stored if isinstance(stored, str) else None
         if flags["ca_bundle"] is not None:
-            table["ca_bundle"] = str(Path(flags["ca_bundle"]).resolve())
+            ca_bundle = str(Path(flags["ca_bundle"]).resolve())
+        in_home = _anchored(ca_bundle, home)
+        trust = trust_verified(ask, url, port, in_home)
+        table.update(trust.settings())
+        if ca_bundle is not None and trust.ca_bundle == in_home:
+            table["ca_bundle"] = ca_bundle  # as stored: a relative one stays in the home
     else:
         if flags["ca_bundle"] is not None:
             raise click.UsageError("--ca-bundle is used only with Verify SSL (--verify-ssl)")
-        table["fingerprint_sha256"] = _pin(ask, url, port, flags["fingerprint"])
-    return Connection(table)
+        info = pin_certificate(ask, url, port, flags["fingerprint"])
+        table.update(verify_ssl=False, fingerprint_sha256=info.sha256)
+    return Connection(table, kept_secret=kept)
 
 
-def _pin(ask: Asker, url: str, port: int, flag: str | None) -> str:
-    """Seed 000 step 3.8: show the presented certificate; the admin confirms or pastes one."""
-    host = urlsplit(url).hostname or ""
-    expected = check_fingerprint(flag) if flag is not None else ""
-    if flag is not None and not expected:
-        raise click.BadParameter("must not be empty", param_hint="--fingerprint")
-    if not ask.interactive and not expected:
-        raise click.UsageError("--no-verify-ssl needs --fingerprint with --yes")
-    try:
-        info = fetch_certificate(host, port)
-    except (OSError, ssl.SSLError, ValueError) as exc:
-        fail(
-            f"cannot read the certificate of {host}:{port}: {exc}",
-            where=Where(url=url, port=port),
-            case=Case.UNREACHABLE,
-        )
-    show_certificate(info, f"{host}:{port}")
-    if not expected:
-        answer = ask.text(
-            "Certificate signature (SHA256 fingerprint); paste the expected one, "
-            "or press Enter to trust the one shown",
-            flag=None,
-            option="--fingerprint",
-            check=check_fingerprint,
-            optional=True,
-        )
-        expected = answer or info.sha256
-    if expected != info.sha256:
-        fail(
-            f"the server presents the certificate {info.fingerprint}, not "
-            f"{format_fingerprint(expected)}: it may not be your Secret Server (or the "
-            "certificate was renewed). Nothing was saved.",
-            case=Case.TLS_MISMATCH,
-        )
-    click.echo(f"Pinned certificate {info.fingerprint}.")
-    return info.sha256
+def _anchored(ca_bundle: str | None, home: Path) -> str | None:
+    """A stored relative ``ca_bundle`` is in the home (as the provider reads it)."""
+    if ca_bundle is None or Path(ca_bundle).expanduser().is_absolute():
+        return ca_bundle
+    return str(home / ca_bundle)
+
+
+def _without_doubled_prefix(url: str, auth_path: str, secrets_path: str) -> str:
+    """A URL ending in ``/SecretServer`` with paths that begin with it would ask for
+    ``/SecretServer/SecretServer/...``: the URL's copy is dropped, and the admin told."""
+    parts = urlsplit(url)
+    head, _, last = parts.path.rstrip("/").rpartition("/")
+    prefix = f"{last}/".casefold()
+    if not last or not all(p.casefold().startswith(prefix) for p in (auth_path, secrets_path)):
+        return url
+    fixed = parts._replace(path=head).geturl()
+    click.echo(
+        f"The URL ends in /{last} and the paths begin with {last}/: using the URL {fixed} "
+        f"(the token URL is {fixed}/{auth_path})."
+    )
+    return fixed
 
 
 def _settings(table: dict[str, Any], home: Path) -> ThycoticSettings:
@@ -184,12 +188,11 @@ def _login(settings: ThycoticSettings, where: Where) -> None:
         client.token()
     except CredchainError as exc:
         click.echo("Nothing was saved.", err=True)
-        fail(exc, stage="login", where=where)
+        fail(exc, stage="login", where=where, advice=thycotic_advice(exc, settings))
     finally:
         client.close()
     click.secho("✓ ", fg="green", nl=False)
-    who = settings.client_id if settings.grant == "client_credentials" else settings.username
-    click.echo(f"Connected to {settings.base_url} and logged in as {who!r}.")
+    click.echo(f"Connected to {settings.base_url} and logged in as {quoted(settings.login_name)}.")
 
 
 def _ask_mapping(ask: Asker, flags: dict[str, Any], previous: Mapping) -> Mapping:
@@ -202,25 +205,25 @@ def _ask_mapping(ask: Asker, flags: dict[str, Any], previous: Mapping) -> Mappin
         default=default_choice,
     )
     thycotic_field = ask.text(
-        "Select the Thycotic field name for asset identification (case sensitive)",
+        f"Select the Thycotic field name for asset identification {_ANY_CASE}",
         flag=flags["thycotic_field"],
         option="--thycotic-field",
         default=previous.thycotic_field,
     )
     username_field = ask.text(
-        "Enter Thycotic field name for username (case sensitive)",
+        f"Enter Thycotic field name for username {_ANY_CASE}",
         flag=flags["username_field"],
         option="--username-field",
         default=previous.username_field,
     )
     password_field = ask.text(
-        "Enter the Thycotic field name for the password (case sensitive)",
+        f"Enter the Thycotic field name for the password {_ANY_CASE}",
         flag=flags["password_field"],
         option="--password-field",
         default=previous.password_field,
     )
     privilege_field = ask.text(
-        "Enter the Thycotic field name for the privilege password (optional)",
+        "Enter the Thycotic field name for the privilege password (optional; - for none)",
         flag=flags["privilege_password_field"],
         option="--privilege-password-field",
         default=previous.privilege_password_field,
@@ -232,7 +235,7 @@ def _ask_mapping(ask: Asker, flags: dict[str, Any], previous: Mapping) -> Mappin
             thycotic_field=thycotic_field,
             username_field=username_field,
             password_field=password_field,
-            privilege_password_field=privilege_field or None,
+            privilege_password_field=None if privilege_field in ("", CLEAR) else privilege_field,
         )
     except ValidationError as exc:
         error = exc.errors()[0]
@@ -262,9 +265,19 @@ def _sanity(
     query = AssetQuery.from_query_data({mapping.safe_field: value})
     with Resolver([ChainEntry(ENTRY, provider, type="thycotic")]) as resolver:
         try:
-            return resolver.resolve(query), None
+            credential = resolver.resolve(query)
+            provider.check_fields(query)  # the privilege field too, which resolve may not need
         except CredchainError as exc:
             return None, exc
+        return credential, None
+
+
+def _previous_value(store: ConfigStore, safe_field: str) -> str | None:
+    """The value the last test passed with (at first the last ``add``'s), for this field."""
+    last = store.last_test()
+    if last is None:
+        return None
+    return last.known_good.get(safe_field) or last.query.get(safe_field) or None
 
 
 def _show_credential(credential: SafeCredential) -> None:
@@ -280,21 +293,29 @@ def _show_credential(credential: SafeCredential) -> None:
 
 
 def _save(
-    store: ConfigStore, table: dict[str, Any], previous: dict[str, Any], mapping: Mapping
+    store: ConfigStore,
+    connection: Connection,
+    previous: dict[str, Any],
+    mapping: Mapping,
+    fallback: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """Encrypt the password (or client secret); write the mapping and config in one transaction."""
     store.ensure_home()
+    table = connection.table
     final = {k: v for k, v in previous.items() if k not in _MANAGED}
     final["type"] = "thycotic"
     final.update(table)
-    secret = "client_secret" if "client_secret" in table else "password"
-    final[secret] = SecretStore(store.home).encrypt(table[secret])
+    secret = "client_secret" if table.get("grant") == "client_credentials" else "password"
+    if not connection.kept_secret:
+        final[secret] = SecretStore(store.home).encrypt(table[secret])
     final["mapping_file"] = MAPPING_PATH.as_posix()
     _settings(final, store.home)  # what is written must load
     with store.transaction() as txn:
         document = store.load()
         fresh = not document
         upsert_provider(document, ENTRY, final)
+        if fallback is not None:
+            place_fallback(document, fallback, after=ENTRY)
         if fresh or "enabled" not in document:
             document["enabled"] = True
         txn.stage(store.home / MAPPING_PATH, json.dumps(mapping.to_safe_json()) + "\n")
@@ -340,6 +361,19 @@ def _save(
 @click.option("--password-field", help="Thycotic field holding the password [password].")
 @click.option("--privilege-password-field", help="Thycotic field of the privilege password.")
 @click.option("--test-value", help="A Thycotic field value to test script sanity.")
+@click.option(
+    "--domain-fallback",
+    is_flag=True,
+    help="Also set up a domain-fallback entry over this connection (seed 002).",
+)
+@click.option("--fallback-domains", help="With --domain-fallback: domains, comma-separated.")
+@click.option("--default-domain", help="With --domain-fallback: the default domain ('-': none).")
+@click.option(
+    "--fallback-to-local/--no-fallback-to-local",
+    default=None,
+    help="With --domain-fallback: fall back to a local account [no].",
+)
+@click.option("--fallback-username", help="With --domain-fallback: the bare account name.")
 @click.option("--yes", "-y", is_flag=True, help="Ask nothing: take the flags and defaults.")
 @click.pass_context
 def add(ctx: click.Context, /, config_path: str | None, yes: bool, **flags: Any) -> None:
@@ -353,7 +387,7 @@ def add(ctx: click.Context, /, config_path: str | None, yes: bool, **flags: Any)
         previous = _previous(store.load())
     except CredchainError as exc:
         fail(exc, stage="config")
-    connection = _ask_connection(ask, flags, previous)
+    connection = _ask_connection(ask, flags, previous, store.home)
     try:
         settings = _settings(connection.table, store.home)
     except CredchainError as exc:
@@ -365,6 +399,7 @@ def add(ctx: click.Context, /, config_path: str | None, yes: bool, **flags: Any)
         "Enter a valid Thycotic Field value to test script sanity",
         flag=flags["test_value"],
         option="--test-value",
+        default=_previous_value(store, mapping.safe_field),
     )
     where = Where(
         url=connection.where.url,
@@ -378,7 +413,10 @@ def add(ctx: click.Context, /, config_path: str | None, yes: bool, **flags: Any)
         assert error is not None
         if ctx.find_root().params.get("debug"):
             raise error
-        print_problem(error, stage="lookup", where=where)
+        advice = thycotic_advice(
+            error, settings, search=where.search, mapping_file=where.mapping_file
+        )
+        print_problem(error, stage="lookup", where=where, advice=advice)
         keep = ask.interactive and click.confirm("Save this configuration anyway?", default=False)
         if not keep:
             click.echo("Nothing was saved.", err=True)
@@ -387,7 +425,13 @@ def add(ctx: click.Context, /, config_path: str | None, yes: bool, **flags: Any)
     else:
         _show_credential(credential)
         summary = f"found {credential.detail or 'it'}, username {credential.username!r}"
-    document = _save(store, connection.table, previous, mapping)
+    fallback = None
+    if flags.pop("domain_fallback"):
+        tables = store.load().get("providers") or {}
+        before = tables.get(FALLBACK_ENTRY)
+        before = before if isinstance(before, dict) else {}
+        fallback = ask_fallback(ask, flags, before, connection=ENTRY)
+    document = _save(store, connection, previous, mapping, fallback)
     store.record_test(
         LastTest.now(
             ok=credential is not None,
@@ -399,6 +443,10 @@ def add(ctx: click.Context, /, config_path: str | None, yes: bool, **flags: Any)
     )
     state = "Enabled" if document.get("enabled", True) else "Disabled"
     click.echo(f"Saved {store.path} and {store.home / MAPPING_PATH}.")
+    if fallback is not None:
+        click.echo(f"Chain: {' -> '.join(document['chain'])}")
+    for text in shadow_warnings(document):
+        warn(text)
     click.echo(f"Status: {state}" + ("" if state == "Enabled" else " (run: credchain enable)"))
     if credential is None:
         ctx.exit(1)

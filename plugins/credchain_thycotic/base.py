@@ -11,6 +11,7 @@ from credchain.cache import TokenCache
 from credchain.provider import (
     AssetQuery,
     FieldMissing,
+    LoginRefused,
     Provider,
     ProviderContext,
     ProviderSettings,
@@ -20,8 +21,9 @@ from credchain.provider import (
     hookimpl,
 )
 from credchain.tokens import AccessToken
+from credchain_thycotic.advice import login_advice
 from credchain_thycotic.client import SecretServerClient, SecretValues
-from credchain_thycotic.settings import ThycoticSettings
+from credchain_thycotic.settings import ThycoticSettings, quoted
 
 __all__ = ["SecretServerProvider", "secret_credential"]
 
@@ -31,7 +33,7 @@ S = TypeVar("S", bound=ProviderSettings)
 class SecretServerProvider(Provider[S]):
     """A provider talking to the Secret Server of ``connection`` (its own or another entry's).
 
-    Implements ``Checks``, ``Locates`` and ``CountsRequests`` (``credchain.provider``).
+    Implements ``Checks``, ``Locates``, ``Advises`` and ``CountsRequests`` (``credchain.provider``).
     """
 
     def __init__(self, settings: S, context: ProviderContext, connection: ThycoticSettings) -> None:
@@ -59,11 +61,14 @@ class SecretServerProvider(Provider[S]):
         """Log in afresh (whatever the token cache holds): what ``credchain test`` checks."""
         self.credchain_authenticate(renew=True)
         c = self.connection
-        who = c.client_id if c.grant == "client_credentials" else c.username
-        return f"logged in to {c.base_url} as {who!r} ({c.tls_policy.describe()})"
+        return f"logged in to {c.base_url} as {quoted(c.login_name)} ({c.tls_policy.describe()})"
 
     def where(self, query: AssetQuery | None) -> Where:
         return Where(url=self.connection.url, port=self.connection.port)
+
+    def advice(self, error: BaseException, query: AssetQuery | None) -> list[str] | None:
+        """``Advises``: a refused login's advice fits the connection's grant."""
+        return login_advice(self.connection) if isinstance(error, LoginRefused) else None
 
     @hookimpl
     def credchain_verify_tls(self) -> TLSPolicy:

@@ -54,5 +54,6 @@ def configure_thycotic(ctx: click.Context, /, option: str, config_path: str | No
     """
     command = OPTIONS[option]
     args = [*(["--config", config_path] if config_path else []), *ctx.args]
-    with command.make_context(f"{ctx.info_name} -o {option}", args, parent=ctx) as sub:
+    # The parent context already names "credchain configure-thycotic": add only "-o OPTION".
+    with command.make_context(f"-o {option}", args, parent=ctx) as sub:
         command.invoke(sub)

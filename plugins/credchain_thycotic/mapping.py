@@ -8,7 +8,7 @@ SAFE keeps this in ``thycotic_mapping.json`` (seed 000, FAQ 2)::
 ``extendedFields`` lists the password field, then the username field, then (credchain's
 addition) the privilege password field; an entry named ``username`` or ``password`` (any case)
 is taken as that field wherever it stands. Files are read and written in this format, so an
-admin's existing file works unchanged.
+admin's existing file works unchanged; a key other than those three is an error naming it.
 """
 
 from __future__ import annotations
@@ -27,7 +27,13 @@ __all__ = ["MAPPING_FILE", "Mapping", "SafeField", "read_mapping_file", "write_m
 
 MAPPING_FILE = "thycotic_mapping.json"
 SafeField = Literal["asset_name", "ip_address", "cmdb_id"]
-MAX_MAPPING_BYTES = 64 * 1024  # a mapping is a few lines; more is not a mapping file
+MAX_MAPPING_BYTES = 64 * 1024
+#: the keys of SAFE's file; any other is a mistake (a misspelt key would be silently ignored)
+_SAFE_KEYS = (
+    "safeFieldName",
+    "thycoticFieldName",
+    "extendedFields",
+)  # a mapping is a few lines; more is not a mapping file
 
 
 class Mapping(BaseModel):
@@ -59,6 +65,13 @@ class Mapping(BaseModel):
         """Read SAFE's format; raises ``ConfigError`` naming the file and key."""
         if not isinstance(data, dict):
             raise ConfigError("must be a JSON object", path=where)
+        unknown = sorted(str(key) for key in data if key not in _SAFE_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"unknown key (the keys are {', '.join(_SAFE_KEYS)}; they are case-sensitive)",
+                path=where,
+                key=unknown[0],
+            )
         fields = data.get("extendedFields", ["password", "username"])
         if not isinstance(fields, list) or not all(isinstance(f, str) and f for f in fields):
             raise ConfigError("must be a list of field names", path=where, key="extendedFields")

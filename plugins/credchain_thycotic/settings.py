@@ -52,7 +52,7 @@ from credchain.tls import (
 )
 from credchain_thycotic.mapping import Mapping, read_mapping_file
 
-__all__ = ["MAX_SECONDS", "MAX_URL", "SECRET_NAME", "ThycoticSettings"]
+__all__ = ["MAX_SECONDS", "MAX_URL", "SECRET_NAME", "ThycoticSettings", "quoted"]
 
 #: the Thycotic field name that means "the secret's name" (SAFE's wording)
 SECRET_NAME = "Secret Name"  # noqa: S105 - a field label, not a password
@@ -61,6 +61,12 @@ MAX_SECONDS = 300.0
 #: the longest ``url`` and endpoint path (browsers and proxies commonly stop near 2 kB)
 MAX_URL = 2048
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def quoted(text: str) -> str:
+    """``text`` in single quotes as the admin typed it: ``'CORP\\svc-scan'`` keeps one backslash
+    (``repr`` would double it); only control characters are escaped."""
+    return "'" + _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text) + "'"
 
 
 def _seconds(default: float, *, zero: bool = False) -> float:
@@ -202,6 +208,21 @@ class ThycoticSettings(ProviderSettings):
             if not home:
                 raise ValueError(f"{setting}: {exc}") from None
             raise ConfigError(f"{exc} (read relative to the credchain home)", key=setting) from None
+
+    @property
+    def login_name(self) -> str:
+        """The name that logs in: the client id of the client-credentials grant, else the user."""
+        name = self.client_id if self.grant == "client_credentials" else self.username
+        return name or ""
+
+    @property
+    def account(self) -> str:
+        """Who logs in, for messages: ``user 'CORP\\svc-scan'`` or ``client 'ci-scanner'``."""
+        if self.grant == "client_credentials":
+            return f"client {quoted(self.login_name)}"
+        return f"user {quoted(self.login_name)}" + (
+            f" in domain {quoted(self.domain)}" if self.domain else ""
+        )
 
     @property
     def base_url(self) -> str:

@@ -142,8 +142,9 @@ def test_faq_tls_failure_suggests_pinning_the_presented_fingerprint(
     code, _, err = run(*add_args(secret_server, fingerprint=None))  # system store: untrusted
     text = flat(err)
     assert code == 1
-    assert f"fingerprint {secret_server.fingerprint_sha256}" in text
-    assert "Verify SSL = No and pin that fingerprint" in text and "--ca-bundle" in text
+    assert "is not trusted by this host's trust store" in text
+    assert f"--no-verify-ssl --fingerprint {secret_server.fingerprint_sha256}" in text
+    assert "--ca-bundle FILE" in text and "Username" not in text
     assert not (home / "credchain.toml").exists()
 
 

@@ -39,13 +39,21 @@ def answer_mapping(child: pexpect.spawn, username_field: str = "") -> None:
     """Seed 000 step 4: SAFE field, Thycotic field, username/password/privilege fields."""
     child.expect_exact("Select the SAFE field name for asset identification (1: Asset Name, 2:")
     child.sendline("1")
-    child.expect_exact("Select the Thycotic field name for asset identification (case sensitive)")
+    child.expect_exact(
+        "Select the Thycotic field name for asset identification (name or slug, any case)"
+    )
     child.sendline("")
-    child.expect_exact("Enter Thycotic field name for username (case sensitive) [username]: ")
+    child.expect_exact(
+        "Enter Thycotic field name for username (name or slug, any case) [username]: "
+    )
     child.sendline(username_field)
-    child.expect_exact("Enter the Thycotic field name for the password (case sensitive) [password]")
+    child.expect_exact(
+        "Enter the Thycotic field name for the password (name or slug, any case) [password]"
+    )
     child.sendline("")
-    child.expect_exact("Enter the Thycotic field name for the privilege password (optional)")
+    child.expect_exact(
+        "Enter the Thycotic field name for the privilege password (optional; - for none)"
+    )
     child.sendline("privilege-password")
     child.expect_exact("Enter a valid Thycotic Field value to test script sanity: ")
     child.sendline(ASSET)

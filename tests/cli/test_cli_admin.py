@@ -7,6 +7,7 @@ import tomllib
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from cli_helpers import add_args, mode, run
 
 from credchain.configstore import LastTest
@@ -19,7 +20,8 @@ DOC: dict[str, object] = {
         "primary": {
             "type": "thycotic",
             "url": "https://vault.example.com",
-            "password_env": "VAULT_PW",  # status, enable and disable never need it
+            "username": "svc-credchain",
+            "password_env": "VAULT_PW",  # status and disable never need it; unset, it is broken
             "comment": "kept",
         }
     },
@@ -31,7 +33,14 @@ def test_status_not_configured_without_a_file(home: Path) -> None:
     assert code == 0 and out.splitlines()[0] == "Not configured"
 
 
-def test_status_enabled_shows_the_chain(home: Path, write_config: WriteConfig) -> None:
+@pytest.fixture
+def vault_pw(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VAULT_PW", "not-used-by-status")
+
+
+def test_status_enabled_shows_the_chain(
+    home: Path, write_config: WriteConfig, vault_pw: None
+) -> None:
     write_config(DOC)
     code, out, _ = run("status")
     assert code == 0
@@ -40,7 +49,9 @@ def test_status_enabled_shows_the_chain(home: Path, write_config: WriteConfig) -
     assert "Last test: none" in out
 
 
-def test_disable_then_enable_rewrite_only_the_flag(home: Path, write_config: WriteConfig) -> None:
+def test_disable_then_enable_rewrite_only_the_flag(
+    home: Path, write_config: WriteConfig, vault_pw: None
+) -> None:
     path = write_config(DOC)
     assert run("disable")[:2] == (0, "Disabled\n")
     assert run("status")[1].splitlines()[0] == "Disabled"
@@ -56,7 +67,7 @@ def test_enable_warns_when_the_configuration_does_not_load(
 ) -> None:
     write_config({**DOC, "enabled": False})
     code, out, err = run("enable")
-    assert code == 0 and out == "Enabled\n"
+    assert code == 0 and out == "Enabled, but broken: resolve will fail\n"
     assert "warning" in err and "VAULT_PW" in err
 
 
@@ -148,7 +159,9 @@ def test_configure_thycotic_help_lists_the_options(home: Path) -> None:
     assert "[default: add]" in out
 
 
-def test_configure_thycotic_status_enable_disable(home: Path, write_config: WriteConfig) -> None:
+def test_configure_thycotic_status_enable_disable(
+    home: Path, write_config: WriteConfig, vault_pw: None
+) -> None:
     write_config(DOC)
     assert run("configure-thycotic", "-o", "disable")[1] == "Disabled\n"
     assert run("configure-thycotic", "-o", "status")[1].splitlines()[0] == "Disabled"

@@ -99,6 +99,6 @@ def test_advice_points_at_the_url_port_and_mapping_file() -> None:
     where = Where(url="https://v", port=8443, mapping_file=Path("/h/m.json"), search="F = 'x'")
     assert "https://v at port 8443" in advise(Case.UNREACHABLE, None, where)[0]
     assert "/h/m.json" in advise(Case.FIELD_NAME, None, where)[0]
-    assert "for F = 'x'" in advise(Case.NO_DATA, None, where)[0]
+    assert "credchain test ENTRY" in advise(Case.NO_DATA, None, where)[0]
     tls = advise(Case.TLS_UNTRUSTED, TLSVerificationError("x", presented="ab" * 32), where)
     assert "AB:AB:" in tls[0]

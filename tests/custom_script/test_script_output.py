@@ -222,7 +222,9 @@ def test_an_exception_is_reported_by_type_and_line_never_by_message(home, provid
         resolve(provider)
     message = str(caught.value)
     assert (
-        message == f"script: script {path} raised RuntimeError at line 3 (its message is not shown)"
+        message
+        == f"script: script {path} raised RuntimeError at line 3 (its message is not shown; "
+        "credchain --debug shows it and its traceback)"
     )
     assert_no_secrets(message + str(caught.value.trace) + caplog.text, [PLANTED])
 

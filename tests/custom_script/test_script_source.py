@@ -96,7 +96,13 @@ def test_a_worker_runs_the_source_it_is_given_and_never_opens_the_path(tmp_path)
     runner.update({"op": "load", "source": base64.b64encode(source).decode()})
     assert runner.loaded() == {"kind": "loaded", "line": 1}
     # the path is the code's file name, so the line found is the script's own
-    assert runner.call({}) == {"kind": "raised", "type": "KeyError", "line": 2}
+    reply = runner.call({})
+    assert {k: reply[k] for k in ("kind", "type", "line")} == {
+        "kind": "raised",
+        "type": "KeyError",
+        "line": 2,
+    }
+    assert f'"{path}", line 2' in reply["traceback"]  # for --debug only
 
 
 def test_a_worker_given_no_source_runs_nothing(tmp_path) -> None:

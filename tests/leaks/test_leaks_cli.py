@@ -60,6 +60,9 @@ class Case:
     fault: str | None = None
     #: "warm": resolve once first (tokens granted, cached); "revoke": warm, then revoke them
     before: str | None = None
+    #: canaries that ``--debug`` shows on stderr because the admin asked for them (issue 17:
+    #: a custom script's own exception message, under ``credchain --debug test`` only)
+    debug_shows: tuple[str, ...] = ()
 
 
 def resolve_json(asset: str, code: int = 0, **kw: Any) -> Case:
@@ -150,7 +153,11 @@ CASES: dict[str, Case] = {
     "script check: does not load": Case(("script", "check", "--script", "{broken}"), code=1),
     "script check: raises": Case(("script", "check", "--asset-name", SCRIPT_RAISES), code=1),
     "script check: no base64": Case(("script", "check", "--asset-name", SCRIPT_GARBAGE), code=1),
-    "test script: raises": Case(("test", "script", "--asset-name", SCRIPT_RAISES), code=1),
+    "test script: raises": Case(
+        ("test", "script", "--asset-name", SCRIPT_RAISES),
+        code=1,
+        debug_shows=(PLANTED["script exception message"],),
+    ),
     "script's environment": resolve_json(SCRIPT_ENV, code=3),
     "missing: resolve --json": resolve_json(MISSING, code=3),
     "missing: resolve": Case(("resolve", "--asset-name", MISSING), code=3),
@@ -239,7 +246,10 @@ def test_no_canary_leaves_the_cli(
         assert run.stdout == json.dumps(safe_json(case.answers[0])) + "\n"
     scan(f"stdout of {run.label}", run.stdout, plant.planted(allowed=on_stdout))
     everything = plant.planted()
-    scan(f"stderr of {run.label}", run.stderr, everything)
+    shown = case.debug_shows if debug else ()
+    for value in shown:
+        assert value in run.stderr, "--debug shows what it was asked for"
+    scan(f"stderr of {run.label}", run.stderr, plant.planted(allowed=shown))
     scan(f"trace of {run.label}", run.trace, everything)
     scan(f"log of {run.label}", caplog.text, everything)
     scan_files(home, plant)

@@ -157,10 +157,11 @@ def test_interactive_add_asks_for_the_client_id_and_a_hidden_secret(
     for prompt in (
         "Select the SAFE field name for asset identification (1: Asset Name, 2: IP Address or "
         "Hostname, 3: CMDB ID) [1]: ",
-        "Select the Thycotic field name for asset identification (case sensitive) [Secret Name]: ",
-        "Enter Thycotic field name for username (case sensitive) [username]: ",
-        "Enter the Thycotic field name for the password (case sensitive) [password]: ",
-        "Enter the Thycotic field name for the privilege password (optional)",
+        "Select the Thycotic field name for asset identification (name or slug, any case) "
+        "[Secret Name]: ",
+        "Enter Thycotic field name for username (name or slug, any case) [username]: ",
+        "Enter the Thycotic field name for the password (name or slug, any case) [password]: ",
+        "Enter the Thycotic field name for the privilege password (optional; - for none)",
     ):
         child.expect_exact(prompt)
         child.sendline("")

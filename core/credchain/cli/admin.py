@@ -8,25 +8,32 @@ result. Exit status 0 for all three; 1 for an unreadable file.
 ``enable`` with an empty chain does what SAFE's script does with no Thycotic configuration: it
 enables a provider that can serve with no settings (``StandsAlone``: the custom script, when it
 is in place).
+
+Both then check what ``resolve`` would meet (``problems``): the configuration loads (``enc:``
+values decrypt, ``_env`` variables are set), every chain entry's provider is installed and its
+settings are valid. ``status`` never shows a green ``Enabled`` over a chain that cannot resolve:
+it says ``Enabled, but broken`` in red, with the reasons; both warn when the last test failed.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeGuard
 
 import click
+from pydantic import BaseModel, ValidationError
 
 from credchain.cli.guidance import fail
 from credchain.cli.output import print_table
-from credchain.config import load_config
+from credchain.config import load_config, settings_error
 from credchain.configstore import ConfigStore
 from credchain.errors import CredchainError
 from credchain.plugins import installed_provider_classes, load_provider_classes
 from credchain.provider import Describes, StandsAlone
 
-__all__ = ["disable", "enable", "state_of", "status"]
+__all__ = ["disable", "enable", "problems", "state_of", "status"]
 
 ENABLED, DISABLED, NOT_CONFIGURED = "Enabled", "Disabled", "Not configured"
 _COLOURS = {ENABLED: "green", DISABLED: "yellow", NOT_CONFIGURED: "red"}
@@ -56,7 +63,9 @@ def _load(store: ConfigStore) -> dict[str, Any]:
         fail(exc, stage="config")
 
 
-def _chain_rows(document: dict[str, Any], home: Path) -> list[tuple[object, ...]]:
+def _chain_rows(
+    document: dict[str, Any], home: Path
+) -> tuple[list[tuple[object, ...]], Mapping[str, type]]:
     tables = document.get("providers")
     tables = tables if isinstance(tables, dict) else {}
     chain = chain_names(document)
@@ -72,7 +81,7 @@ def _chain_rows(document: dict[str, Any], home: Path) -> list[tuple[object, ...]
         cls = classes.get(kind)
         where = cls.describe(table, home) if _describes(cls) else ""
         rows.append((position, name, kind, where))
-    return rows
+    return rows, classes
 
 
 def _describes(cls: object) -> TypeGuard[type[Describes]]:
@@ -83,8 +92,52 @@ def _stands_alone(cls: object) -> TypeGuard[type[StandsAlone]]:
     return isinstance(cls, type) and issubclass(cls, StandsAlone)
 
 
-def _echo_state(state: str) -> None:
+def _echo_state(state: str, broken: object = False) -> None:
+    if state == ENABLED and broken:
+        click.secho(f"{ENABLED}, but broken: resolve will fail", fg="red", bold=True)
+        return
     click.secho(state, fg=_COLOURS[state], bold=True)
+
+
+def problems(
+    store: ConfigStore, document: dict[str, Any], classes: Mapping[str, type] | None = None
+) -> tuple[list[str], bool]:
+    """Why the chain cannot resolve as configured (empty when it can, as far as settings go),
+    to warn about; and whether a provider of the chain does not load (already reported by the
+    tolerant loading, which logs it). ``classes``: the chain's provider classes, if loaded."""
+    if not chain_names(document):
+        return [], False
+    try:
+        config = load_config(store.path)
+    except CredchainError as exc:
+        return [f"the configuration does not load: {exc}"], False
+    entries = [config.entry(name) for name in config.chain]
+    if classes is None:
+        classes = load_provider_classes([e.type for e in entries], tolerant=True).classes
+    found: list[str] = []
+    missing = False
+    for entry in entries:
+        cls = classes.get(entry.type)
+        missing = missing or cls is None
+        model: type[BaseModel] | None = getattr(cls, "Settings", None)
+        if model is None:
+            continue
+        try:
+            model.model_validate(dict(entry.settings))
+        except ValidationError as exc:
+            found.append(str(settings_error(exc, key=f"providers.{entry.name}", kind=entry.type)))
+    return found, missing
+
+
+def _warn(text: str) -> None:
+    click.secho("credchain: warning: ", fg="yellow", err=True, nl=False)
+    click.echo(text, err=True)
+
+
+def _warn_last_test(store: ConfigStore) -> None:
+    last = store.last_test()
+    if last is not None and not last.ok:
+        _warn(f"the last test failed ({last.at}: {last.summary}); run: credchain test")
 
 
 @click.command()
@@ -96,7 +149,8 @@ def status(config_path: str | None, as_json: bool) -> None:
     document = _load(store)
     state = state_of(document)
     last = store.last_test()
-    rows = _chain_rows(document, store.home)
+    rows, classes = _chain_rows(document, store.home)
+    broken, missing = problems(store, document, classes) if state == ENABLED else ([], False)
     if as_json:
         click.echo(
             json.dumps(
@@ -108,12 +162,15 @@ def status(config_path: str | None, as_json: bool) -> None:
                         for _, name, kind, where in rows
                     ],
                     "last_test": last.to_dict() if last else None,
+                    "problems": broken + (["a provider of the chain does not load"] * missing),
                 },
                 indent=2,
             )
         )
         return
-    _echo_state(state)
+    _echo_state(state, broken or missing)
+    for text in broken:
+        _warn(text)
     if state == NOT_CONFIGURED:
         click.echo(f"No chain in {store.path}: run 'credchain add' (or configure-thycotic).")
         return
@@ -123,6 +180,7 @@ def status(config_path: str | None, as_json: bool) -> None:
         return
     verdict = "passed" if last.ok else "FAILED"
     click.echo(f"Last test: {verdict} at {last.at}: {last.summary}")
+    _warn_last_test(store)
 
 
 @click.command()
@@ -139,11 +197,11 @@ def enable(config_path: str | None) -> None:
         document = store.update(enabled=True, chain=[name])
     elif document.get("enabled") is not True:
         document = store.set_enabled(True)
-    _echo_state(state_of(document))
-    try:
-        load_config(store.path)
-    except CredchainError as exc:
-        click.echo(f"credchain: warning: the configuration does not load: {exc}", err=True)
+    broken, missing = problems(store, document)
+    _echo_state(state_of(document), broken or missing)
+    for text in broken:
+        _warn(text)
+    _warn_last_test(store)
 
 
 @click.command()

@@ -2,9 +2,16 @@
 
 A name is valid when it has a ``[providers.NAME]`` table whose ``type`` is an installed
 provider, or when it is itself the name of an installed provider (an entry with no settings).
+
+An entry whose provider ``AnswersEveryAsset`` (the domain fallback with ``default_domain`` or
+``fallback_to_local``) before other entries gets a warning (``shadow_warnings``, also printed by
+``credchain test``): the entries after it are asked only when it fails.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 import click
 
@@ -14,9 +21,43 @@ from credchain.cli.guidance import fail
 from credchain.cli.output import print_table
 from credchain.configstore import ConfigStore
 from credchain.errors import CredchainError
-from credchain.plugins import installed_providers
+from credchain.plugins import installed_providers, load_provider_classes
+from credchain.provider import AnswersEveryAsset
 
-__all__ = ["chain"]
+__all__ = ["chain", "shadow_warnings", "warn"]
+
+
+def shadow_warnings(document: Mapping[str, Any]) -> list[str]:
+    """A warning for each chain entry that answers every asset while entries follow it."""
+    tables = document.get("providers")
+    tables = tables if isinstance(tables, dict) else {}
+    names = [n for n in document.get("chain") or () if isinstance(n, str)]
+    entries = []
+    for name in names:
+        table = tables.get(name)
+        table = table if isinstance(table, dict) else {}
+        kind = table.get("type", name)
+        entries.append((name, kind if isinstance(kind, str) else "", table))
+    classes = load_provider_classes([kind for _, kind, _ in entries], tolerant=True).classes
+    warnings = []
+    for position, (name, kind, table) in enumerate(entries[:-1]):
+        cls = classes.get(kind)
+        if not (isinstance(cls, type) and issubclass(cls, AnswersEveryAsset)):
+            continue
+        reason = cls.answers_every_asset(table)
+        if reason:
+            after = ", ".join(n for n, _, _ in entries[position + 1 :])
+            warnings.append(
+                f"chain entry {name!r} ({kind}) answers for every asset ({reason}): the entries "
+                f"after it ({after}) are asked only when it fails; put them before it, or "
+                "remove what makes it answer for every asset"
+            )
+    return warnings
+
+
+def warn(text: str) -> None:
+    click.secho("credchain: warning: ", fg="yellow", err=True, nl=False)
+    click.echo(text, err=True)
 
 
 @click.group()
@@ -53,6 +94,8 @@ def show(config_path: str | None) -> None:
         click.echo(f"The chain is empty ({state_of(document)}): run 'credchain add'.")
         return
     print_table(("#", "entry", "type", "on_error", "installed"), rows, title="chain")
+    for text in shadow_warnings(document):
+        warn(text)
 
 
 @chain.command(name="set")
@@ -91,3 +134,5 @@ def set_chain(config_path: str | None, names: tuple[str, ...]) -> None:
         )
     document = store.set_chain(names)
     click.echo(f"Chain: {' -> '.join(names)} ({state_of(document)})")
+    for text in shadow_warnings(document):
+        warn(text)

@@ -12,9 +12,13 @@ never from its wording:
 | ``TLS_UNTRUSTED`` | ``TLSVerificationError`` | 1.2, 7 | ``--ca-bundle``, or pin the fingerprint |
 | ``TLS_MISMATCH`` | ``TLSVerificationError`` (pinned) | 1.2 | check, then pin the new one |
 | ``OTHER`` | ``ClientCertificateRefused`` | — | the message names the client certificate |
-| ``LOGIN_REFUSED`` | ``LoginRefused`` | 1 | check username, password, domain; the role |
-| ``FIELD_NAME`` | ``FieldMissing`` | 2 | fix the field names in ``thycotic_mapping.json`` |
-| ``NO_DATA`` | ``CredentialNotFound`` | 3 | the field searchable; the value exact; shared |
+| ``LOGIN_REFUSED`` | ``LoginRefused`` | 1 | check the entry's login settings |
+| ``FIELD_NAME`` | ``FieldMissing`` | 2 | fix the entry's field settings |
+| ``NO_DATA`` | ``CredentialNotFound`` | 3 | the asset's names; each entry alone |
+
+Those three are generic: a provider that ``Advises`` (``credchain.provider``) gives its own
+instead (``provider_advice``): the thycotic provider points at ``thycotic_mapping.json`` and the
+Secret Server login, a custom script at the script. No provider's advice is written here.
 | ``ACCESS_DENIED`` | ``AccessDenied`` | 2 (role) | share the secret with the account |
 | ``SCRIPT`` | ``ScriptError`` | 6 | ``test-thycotic-script``; name, entry point, output |
 """
@@ -22,6 +26,7 @@ never from its wording:
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from typing import Literal, NoReturn
 
 import click
@@ -43,10 +48,20 @@ from credchain.errors import (
     UnexpectedAnswer,
     WrongEndpoint,
 )
-from credchain.provider import Where
+from credchain.models import AssetQuery
+from credchain.provider import Advises, Where
 from credchain.tls import format_fingerprint
 
-__all__ = ["Case", "Stage", "Where", "advise", "classify", "fail", "print_problem"]
+__all__ = [
+    "Case",
+    "Stage",
+    "Where",
+    "advise",
+    "classify",
+    "fail",
+    "print_problem",
+    "provider_advice",
+]
 
 #: what the command was doing when the error came: it decides cases the error type cannot
 Stage = Literal["connect", "login", "lookup", "script", "config"]
@@ -104,7 +119,7 @@ def advise(case: Case, error: BaseException | None = None, where: Where | None =
     """What to do, one instruction a line (empty when the message says it all)."""
     w = where or Where()
     at = f"{w.url or 'the Thycotic URL'}" + (f" at port {w.port}" if w.port else "")
-    mapping = str(w.mapping_file) if w.mapping_file else "thycotic_mapping.json"
+    mapping = str(w.mapping_file) if w.mapping_file else ""
     if case is Case.UNREACHABLE:
         return [
             f"Check that {at} is reachable from this host: the host name, the port, and any "
@@ -134,21 +149,19 @@ def advise(case: Case, error: BaseException | None = None, where: Where | None =
         ]
     if case is Case.LOGIN_REFUSED:
         return [
-            "Check the Thycotic username and password (and --domain for a domain account).",
-            "The account needs at least the View Secret role permission.",
+            "Check the entry's login settings (the account and its password or secret); the "
+            "account needs read access to the secrets.",
         ]
     if case is Case.FIELD_NAME:
+        where_set = f" in {mapping}" if w.mapping_file else ""
         return [
-            f"A Thycotic field name in the mapping is not a field of the secret (or the field is "
-            f"empty): correct it in {mapping} (FAQ 2), then run: {TEST_COMMAND}",
+            "A field the entry is configured to read is not a field of the secret (or it is "
+            f"empty): correct the entry's field settings{where_set}, then run: credchain test",
         ]
     if case is Case.NO_DATA:
-        searched = f" for {w.search}" if w.search else ""
         return [
-            f"Secret Server returned no secret{searched}. Check that the Thycotic field is "
-            "searchable and that the value is exact (case-sensitive), and that the secret is "
-            f"shared with the account with view rights. If the field is wrong, edit {mapping} "
-            f"(FAQ 3), then run: {TEST_COMMAND}",
+            "No chain entry has a credential for this asset: check the asset's names, and try "
+            "each entry alone with: credchain test ENTRY --asset-name NAME",
         ]
     if case is Case.ACCESS_DENIED:
         return ["Share the secret with the account, with view rights (seed section 2)."]
@@ -168,8 +181,10 @@ def print_problem(
     stage: Stage | None = None,
     where: Where | None = None,
     case: Case | None = None,
+    advice: Sequence[str] | None = None,
 ) -> Case:
-    """Print the error and the advice on stderr; returns the case."""
+    """Print the error and the advice on stderr; returns the case. ``advice`` (a provider's
+    own, ``provider_advice``) replaces the generic advice of the case."""
     if isinstance(error, str):
         message, exc = error, None
         found = case or Case.OTHER
@@ -178,10 +193,19 @@ def print_problem(
         found = case or classify(error, stage)
     click.secho("credchain: error: ", fg="red", bold=True, err=True, nl=False)
     click.echo(message, err=True)
-    for line in advise(found, exc, where):
+    _debug_detail(exc)
+    for line in advice if advice is not None else advise(found, exc, where):
         click.secho("  what to do: ", fg="yellow", err=True, nl=False)
         click.echo(line, err=True)
     return found
+
+
+def _debug_detail(error: BaseException | None) -> None:
+    """Under ``--debug`` only: what the error keeps out of its message (``debug_detail``)."""
+    detail = getattr(error, "debug_detail", None)
+    ctx = click.get_current_context(silent=True)
+    if detail and ctx is not None and ctx.find_root().params.get("debug"):
+        click.echo(f"  --debug: {str(detail).rstrip()}", err=True)
 
 
 def fail(
@@ -191,10 +215,39 @@ def fail(
     where: Where | None = None,
     case: Case | None = None,
     code: int = 1,
+    advice: Sequence[str] | None = None,
 ) -> NoReturn:
     """Print the problem and exit ``code``; with ``--debug`` re-raise for the traceback."""
     ctx = click.get_current_context()
     if isinstance(error, BaseException) and ctx.find_root().params.get("debug"):
+        _debug_detail(error)
         raise error
-    print_problem(error, stage=stage, where=where, case=case)
+    print_problem(error, stage=stage, where=where, case=case, advice=advice)
     ctx.exit(code)
+
+
+def provider_advice(
+    entries: Sequence[tuple[str, object]], error: BaseException, query: AssetQuery | None
+) -> list[str] | None:
+    """The advice of the providers concerned by ``error`` that ``Advises``; ``None`` when none
+    has any (the generic advice then applies).
+
+    For ``CredentialNotFound``, every entry that answered "not here" is asked; for another error
+    out of a walk, the entry whose step failed (the last one); otherwise every entry given.
+    """
+    trace = getattr(error, "trace", None)
+    steps = list(getattr(trace, "steps", None) or ())
+    names = [name for name, _ in entries]
+    if isinstance(error, CredentialNotFound) and steps:
+        names = [step.entry for step in steps if step.outcome == "not_found"]
+    elif steps:
+        names = [steps[-1].entry]
+    lines: list[str] = []
+    answered = False
+    for name, provider in entries:
+        if name in names and isinstance(provider, Advises):
+            own = provider.advice(error, query)
+            if own is not None:
+                answered = True
+                lines += [f"{name}: {line}" if len(names) > 1 else line for line in own]
+    return lines if answered else None

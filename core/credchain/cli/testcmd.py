@@ -11,8 +11,12 @@
 - ``credchain test ENTRY --asset-name ...``: one entry. A provider that ``ListsCandidates``
   lists what it would try (rule, secret id, secret name, username; never a password); others
   resolve through that entry alone.
+- The entry that found the credential checks, if it ``ChecksFields``, that every field it is
+  configured to read (the privilege password field too) is a field of the secret; a chain
+  entry that answers every asset before others gets a warning (``credchain.cli.chain``).
 
-Advice on errors points where a provider that ``Locates`` says (``credchain.provider``).
+Advice on errors points where a provider that ``Locates`` says, and is the provider's own when
+it ``Advises`` (``credchain.provider``).
 
 Exit status: 0 passed; 1 a check failed; 2 usage; 3 the asset was not found. The result is
 stored in the home's ``last_test.json`` for ``credchain status``.
@@ -27,15 +31,24 @@ from contextlib import contextmanager
 import click
 
 from credchain.cli.admin import DISABLED, config_option, state_of
+from credchain.cli.chain import shadow_warnings, warn
 from credchain.cli.completion import complete_entries
-from credchain.cli.guidance import Case, fail, print_problem
+from credchain.cli.guidance import Case, fail, print_problem, provider_advice
 from credchain.cli.output import print_credential, print_table
 from credchain.config import Config, load_config
 from credchain.configstore import ConfigStore, LastTest
 from credchain.errors import CredchainError, CredentialNotFound
 from credchain.models import AssetQuery
 from credchain.plugins import build_provider, load_provider_classes
-from credchain.provider import Candidate, Checks, ListsCandidates, Locates, ProviderContext, Where
+from credchain.provider import (
+    Candidate,
+    Checks,
+    ChecksFields,
+    ListsCandidates,
+    Locates,
+    ProviderContext,
+    Where,
+)
 from credchain.resolver import ChainEntry, Resolver, close_providers
 
 __all__ = ["test"]
@@ -118,15 +131,26 @@ def _resolve(entries: list[ChainEntry], query: AssetQuery) -> tuple[int, str]:
     """Resolve ``query`` through ``entries``; print the result; return (exit code, summary)."""
     resolver = Resolver(entries)  # enabled: a disabled config is still testable
     where = _where(entries[0] if entries else None, query)
+    providers = [(entry.name, entry.provider) for entry in entries]
     try:
         credential = resolver.resolve(query)
     except CredentialNotFound as exc:
-        print_problem(exc, stage="lookup", where=where, case=Case.NO_DATA)
+        advice = provider_advice(providers, exc, query)
+        print_problem(exc, stage="lookup", where=where, case=Case.NO_DATA, advice=advice)
         return EXIT_NOT_FOUND, f"{query.label()}: not found"
     except CredchainError as exc:
-        print_problem(exc, stage="lookup", where=where)
+        advice = provider_advice(providers, exc, query)
+        print_problem(exc, stage="lookup", where=where, advice=advice)
         return EXIT_FAILED, f"{query.label()}: {exc}"
     print_credential(credential, query, title="credential")
+    found_by = next((e for e in entries if e.name == credential.source), None)
+    if found_by is not None and isinstance(found_by.provider, ChecksFields):
+        try:
+            _ok(f"{found_by.name}: {found_by.provider.check_fields(query)}")
+        except CredchainError as exc:
+            advice = provider_advice(providers, exc, query)
+            print_problem(exc, stage="lookup", where=where, advice=advice)
+            return EXIT_FAILED, f"{query.label()}: {exc}"
     return EXIT_OK, (
         f"{query.label()}: found by {credential.source}"
         + (f" ({credential.detail})" if credential.detail else "")
@@ -160,6 +184,8 @@ def test(
         query, from_flags = _query(asset_name, ip_address, cmdb_id, store)
     except CredchainError as exc:
         fail(exc, stage="config")
+    for text in shadow_warnings(document):
+        warn(text)
     if state_of(document) == DISABLED:
         click.echo(
             "credchain: warning: Disabled (run 'credchain enable'); testing anyway", err=True
@@ -228,7 +254,8 @@ def _test_chain(config: Config, query: AssetQuery | None, from_flags: bool) -> t
             except CredchainError as exc:
                 click.secho("✗ ", fg="red", nl=False, err=True)
                 click.echo(f"{name}:", err=True)
-                print_problem(exc, stage="login", where=_where(built, query))
+                advice = provider_advice([(name, built.provider)], exc, query) if built else None
+                print_problem(exc, stage="login", where=_where(built, query), advice=advice)
                 failures.append(f"{name}: {exc}")
             except Exception as exc:  # a third-party provider's bug is its entry's failure
                 failures.append(_provider_bug(name, exc))

@@ -22,7 +22,7 @@ from .app import BASE_PATH, App, Stats, parse_faults_body
 from .datafile import ClientCredential, Dataset, FileValue, SecretSpec, UserSpec, load_dataset
 from .faults import Fault, FaultPlan, parse_fault
 from .store import Store
-from .tls import ServerIdentity, make_identity
+from .tls import ServerIdentity, kept_identity, make_identity
 from .tokens import TokenIssuer
 from .wire import Request, Response, serve_connection
 
@@ -70,6 +70,8 @@ class DevServerOptions:
     clock: Callable[[], float] = time.monotonic
     #: a CA file (PEM): refuse at the handshake a client without a certificate it signed
     require_client_cert: str | Path | None = None
+    #: keep the CA and server certificate here across restarts (else new ones in a temp dir)
+    cert_dir: Path | None = None
 
 
 class DevServer:
@@ -101,7 +103,9 @@ class DevServer:
         self._first_identity: ServerIdentity | None = None
         self._ssl: ssl.SSLContext | None = None
         if opts.tls:
-            self._identity = self._first_identity = make_identity(self._dir)
+            self._identity = self._first_identity = (
+                kept_identity(Path(opts.cert_dir)) if opts.cert_dir else make_identity(self._dir)
+            )
             self._ssl = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self._identity.load_into(self._ssl)
             if opts.require_client_cert is not None:

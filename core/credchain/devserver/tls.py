@@ -22,7 +22,16 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from credchain.tls import format_fingerprint
 
-__all__ = ["ClientIdentity", "ServerIdentity", "make_client_identity", "make_identity"]
+__all__ = [
+    "ClientIdentity",
+    "ServerIdentity",
+    "kept_identity",
+    "make_client_identity",
+    "make_identity",
+]
+
+#: how long a certificate kept in ``--cert-dir`` is valid (a throw-away one: two days)
+KEPT_DAYS = 365
 
 _LOOPBACK_NAMES: tuple[x509.GeneralName, ...] = (
     x509.DNSName("localhost"),
@@ -49,14 +58,14 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def make_identity(directory: Path, generation: int = 0) -> ServerIdentity:
+def make_identity(directory: Path, generation: int = 0, *, days: int = 2) -> ServerIdentity:
     """Create a new CA and a server certificate signed by it, written as PEM under ``directory``.
 
     Each call makes a *new* CA too, so a swapped certificate fails CA verification as well as
     pinning. EC P-256 keys: generated in milliseconds and cheap to handshake.
     """
     now = datetime.datetime.now(datetime.UTC)
-    start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=2)
+    start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=days)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name(f"credchain dev-server CA {generation}")
     ca_cert = (
@@ -124,6 +133,27 @@ def make_identity(directory: Path, generation: int = 0) -> ServerIdentity:
         server_key=paths[2],
         fingerprint_sha256=format_fingerprint(cert.fingerprint(hashes.SHA256()).hex()),
     )
+
+
+def kept_identity(directory: Path) -> ServerIdentity:
+    """The identity kept in ``directory`` (``--cert-dir``), made there on first use or when it
+    has expired: the same certificate across restarts, so a pin or a CA file stays good."""
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    paths = (directory / "ca.pem", directory / "server.pem", directory / "server.key")
+    if all(path.is_file() for path in paths):
+        try:
+            cert = x509.load_pem_x509_certificate(paths[1].read_bytes())
+        except ValueError:
+            cert = None
+        soon = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=1)
+        if cert is not None and cert.not_valid_after_utc > soon:
+            return ServerIdentity(
+                ca_cert=paths[0],
+                server_cert=paths[1],
+                server_key=paths[2],
+                fingerprint_sha256=format_fingerprint(cert.fingerprint(hashes.SHA256()).hex()),
+            )
+    return make_identity(directory, days=KEPT_DAYS)
 
 
 @dataclass(frozen=True, slots=True)
