@@ -86,7 +86,7 @@ def test_sighup_takes_a_new_config_while_requests_run(
     reloaded.set()
     for thread in threads:
         thread.join(60)
-    assert "reloaded the configuration (SIGHUP)" in line
+    assert "reload (SIGHUP): reloaded the configuration" in line
     assert sorted(done) == [0, 1, 2, 3]
     assert failures == []
     assert entries(agent) == ["vault", "vault2"]

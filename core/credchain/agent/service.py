@@ -188,7 +188,7 @@ class Agent:
             self.entry_state = {k: v for k, v in self.entry_state.items() if k in names}
             self.metrics.reloads.labels("ok").inc()
             note = f"; restart to apply {', '.join(kept)}" if kept else ""
-            log.warning("reloaded the configuration (%s)%s", why, note)
+            log.warning("reload (%s): reloaded the configuration%s", why, note)
             if why == "SIGHUP":
                 self.audit.write("reload", outcome="ok", via=why, reason=note[2:] or None)
             return {"status": "reloaded", "loaded_at": fresh.loaded_at, "restart_needed": kept}

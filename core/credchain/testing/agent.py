@@ -112,7 +112,8 @@ class AgentProcess:
         """Send SIGHUP; the log line saying whether the new config was taken."""
         mark = len(self.stderr_lines)
         self.process.send_signal(signal.SIGHUP)
-        return self.wait_for("reload", timeout=timeout, after=mark)
+        # the log line, not an audit line of an earlier reload that reached stderr late
+        return self.wait_for("reload (SIGHUP)", timeout=timeout, after=mark)
 
     def stop(self, *, timeout: float = 30.0) -> int:
         """SIGTERM, then wait for the exit code (SIGKILL past ``timeout``)."""
