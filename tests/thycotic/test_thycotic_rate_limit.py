@@ -90,9 +90,7 @@ def test_every_429_and_503_the_vault_sends_reaches_the_scan(
     assert scan.congestion.answers(503) == {"vault": 2}
 
 
-def test_a_fixed_width_scan_counts_429s_too(
-    secret_server_factory: Factory, tmp_path: Path
-) -> None:
+def test_a_fixed_width_scan_counts_429s_too(secret_server_factory: Factory, tmp_path: Path) -> None:
     server = secret_server_factory()
     queries = hosts(server, 4)
     server.add_fault(f"429:{SEARCH}:count=2,retry_after=0")
