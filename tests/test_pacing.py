@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -187,3 +189,36 @@ def test_congestion_feeds_its_width() -> None:
     with pacing.listening(congestion):
         pacing.throttled("vault", 503)
     assert width.width == 8
+
+
+def test_a_walk_waits_for_its_slot_while_width_walks_run() -> None:
+    width = controller(max_width=4, initial=1)
+    entered = threading.Event()
+
+    def second() -> None:
+        with width.slot():
+            entered.set()
+
+    with width.slot():
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        assert not entered.wait(0.05)  # no room at a width of 1
+        assert width.in_flight == 1
+    waiting.join(10)
+    assert entered.is_set() and width.in_flight == 0
+
+
+def test_growth_makes_room_for_a_waiting_walk() -> None:
+    width = controller(max_width=4, initial=1)
+    entered = threading.Event()
+
+    def second() -> None:
+        with width.slot():
+            entered.set()
+
+    with width.slot():
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        width.answered(FAST)  # slow start: a width of 2
+        assert entered.wait(10)
+    waiting.join(10)

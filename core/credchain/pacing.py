@@ -88,7 +88,8 @@ def answered(entry: str, seconds: float) -> None:
 class AdaptiveWidth:
     """How many walks a scan keeps in flight, by AIMD (see the module docstring); thread-safe.
 
-    ``clock`` is injected so tests step time instead of sleeping.
+    A walk runs inside ``slot()``, which waits while ``width`` walks run. ``clock`` is injected
+    so tests step time instead of sleeping.
     """
 
     #: answers smoothed before the latency is judged (and after each decrease)
@@ -102,9 +103,11 @@ class AdaptiveWidth:
         "_last_change",
         "_last_decrease",
         "_lock",
+        "_running",
         "_samples",
         "_slow_start",
         "_smoothed",
+        "_turn",
         "_width",
         "decrease",
         "latency_factor",
@@ -140,6 +143,8 @@ class AdaptiveWidth:
         self.latency_slack = latency_slack
         self._clock = clock
         self._lock = threading.Lock()
+        self._turn = threading.Condition(self._lock)
+        self._running = 0
         self._width = float(min(max(1, initial), max_width))
         #: the widest the scan has been
         self.peak = self.width
@@ -153,6 +158,25 @@ class AdaptiveWidth:
     def width(self) -> int:
         """Walks to keep in flight now: from 1 to ``max_width``."""
         return max(1, min(self.max_width, int(self._width)))
+
+    @property
+    def in_flight(self) -> int:
+        """Walks inside ``slot()`` now."""
+        return self._running
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Run the block as one of the ``width`` walks in flight; wait while there is no room."""
+        with self._turn:
+            while self._running >= self.width:
+                self._turn.wait()
+            self._running += 1
+        try:
+            yield
+        finally:
+            with self._turn:
+                self._running -= 1
+                self._turn.notify()
 
     def answered(self, seconds: float) -> None:
         """A request went through in ``seconds``: grow, or shrink if the latency has grown."""
@@ -183,6 +207,7 @@ class AdaptiveWidth:
     def _grow(self, step: float) -> None:
         self._width = min(float(self.max_width), self._width + step)
         self.peak = max(self.peak, self.width)
+        self._turn.notify_all()  # room for the walks waiting in slot()
 
     def _shrink(self, now: float) -> None:
         if not self._slow_start and now - self._last_decrease < self.period:

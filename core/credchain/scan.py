@@ -5,8 +5,8 @@
 - at most ``concurrency`` walks at once, and at most ``2 * concurrency`` queries read ahead from
   the input, which may be any iterator: memory stays flat however many assets are done;
 - or, with ``concurrency="adaptive"``, as many walks as the vault takes: the width follows
-  its 429s, 503s and latency (``credchain.pacing.AdaptiveWidth``), from 1 to ``max_concurrency``,
-  and no query is read ahead beyond it;
+  its 429s, 503s and latency (``credchain.pacing.AdaptiveWidth``), from 1 to ``max_concurrency``
+  (the pool's size and read-ahead are those of ``max_concurrency``; a walk waits for its place);
 - one walk in flight per distinct query (single-flight): a duplicate waits for the first;
 - a per-run cache of recent answers (``cache_ttl`` seconds, at most ``cache_size`` entries);
   "not found" is cached too only with ``negative_ttl``; failures never are;
@@ -28,6 +28,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -150,14 +151,11 @@ class Scan:
         """
         done = 0
         source = enumerate(queries)
-        width = self.width
         window = 2 * self.concurrency
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="credchain-scan") as pool:
             pending: set[Future[Resolution]] = set()
             exhausted = False
             while True:
-                if width is not None:
-                    window = width.width  # what the vault takes now
                 while not exhausted and len(pending) < window:
                     item = next(source, None)
                     if item is None:
@@ -219,9 +217,14 @@ class Scan:
     def _walk(
         self, query: AssetQuery
     ) -> tuple[SafeCredential | None, CredchainError | None, Trace]:
-        """One walk of this process, its vault signals heard by ``congestion``."""
-        with pacing.listening(self.congestion):
+        """One walk of this process, in a slot of the width, its vault signals heard by
+        ``congestion``. An answer another process shares (``shared``) takes no slot."""
+        with pacing.listening(self.congestion), self._slot():
             return self._walk_one(query)
+
+    def _slot(self) -> AbstractContextManager[None]:
+        """One of the adaptive width's places for a walk; with a fixed width, the pool bounds it."""
+        return nullcontext() if self.width is None else self.width.slot()
 
     def _cached(self, query: AssetQuery) -> _Answer | None:
         entry = self._cache.get(query)
