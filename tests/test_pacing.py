@@ -96,9 +96,9 @@ def test_latency_growth_shrinks_the_width() -> None:
     clock = Clock()
     width = controller(initial=16, clock=clock)
     for _ in range(8):
-        width.answered(0.02)
+        width.answered(0.05)
     for _ in range(30):
-        width.answered(0.2)  # ten times slower, 180 ms more: the vault queues
+        width.answered(0.5)  # ten times slower, 450 ms more: the vault queues
     assert width.width == 8
 
 
@@ -107,7 +107,7 @@ def test_a_small_latency_rise_on_a_fast_vault_is_not_a_queue() -> None:
     for _ in range(8):
         width.answered(0.001)
     for _ in range(30):
-        width.answered(0.02)  # twenty times slower, but only 19 ms more
+        width.answered(0.2)  # two hundred times slower, but only 199 ms more
     assert width.width == 16
 
 
@@ -115,15 +115,15 @@ def test_latency_is_judged_afresh_after_a_decrease() -> None:
     clock = Clock()
     width = controller(initial=16, clock=clock)
     for _ in range(8):
-        width.answered(0.02)
+        width.answered(0.05)
     while width.width == 16:
-        width.answered(0.2)
+        width.answered(0.5)
     assert width.width == 8
     clock.now += 1
     for _ in range(7):  # fewer than SAMPLES answers since the decrease: no verdict yet
-        width.answered(0.2)
+        width.answered(0.5)
     assert width.width == 9  # a period passed: the additive step
-    width.answered(0.2)  # still slow at the new width
+    width.answered(0.5)  # still slow at the new width
     assert width.width == 4
 
 

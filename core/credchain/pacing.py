@@ -16,8 +16,9 @@ multiplicative decrease (AIMD), as TCP sizes its window:
 - then it grows by one per ``period`` seconds without one, and
 - is multiplied by ``decrease`` on a 429 or 503, or when the vault queues: the smoothed
   latency passes ``latency_factor`` times the lowest seen *and* is ``latency_slack`` seconds
-  above it (on a vault answering in 2 ms, 10 ms more costs a scan nothing, and width still
-  buys throughput); at most once per ``period``, so one burst of 429s halves it once.
+  above it (a busy scanning host, or a vault answering in 2 ms, adds tens of milliseconds that
+  more width still turns into throughput); at most once per ``period``, so one burst of 429s
+  halves it once.
 
 The increase is by time, not per answer: a throttled vault still answers ``R`` requests a
 second, and growing per answer would climb straight back into its limit. A thread that got a
@@ -125,7 +126,7 @@ class AdaptiveWidth:
         decrease: float = 0.5,
         period: float = 0.5,
         latency_factor: float = 3.0,
-        latency_slack: float = 0.05,
+        latency_slack: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_width < 1:
