@@ -65,7 +65,7 @@ def scan(server: DevServerProcess, count: int, concurrency: Concurrency) -> dict
         widths.append(the_scan.width.width if the_scan.width is not None else 16)
 
     started = time.perf_counter()
-    failed = sum(r.credential is None for r in the_scan.run(queries, sample))
+    failed = sum(r.credential is None for r in resolver.run_scan(the_scan, queries, sample))
     elapsed = time.perf_counter() - started
     resolver.close()
     stats = server.stats()
