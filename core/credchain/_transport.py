@@ -4,7 +4,8 @@
   a context too when a client certificate is presented).
 - ``CountingRetry``: urllib3's ``Retry`` that counts each new attempt and asks the running
   ``Budget`` first: a wait that would pass the deadline, or a ``Retry-After`` above the cap,
-  ends the request at once (``GiveUp``).
+  ends the request at once (``GiveUp``). It reports each 429 or 503 it retries, or gives up
+  on, as it comes (``on_throttled``: the signal a scan paces itself by, ``credchain.pacing``).
 - The deadline. A read timeout bounds one socket read: a server sending a byte a second never
   trips it. So ``VaultHttp.request`` starts a ``Budget`` (``running``) and the pools
   (``POOL_CLASSES``) make connections whose connect timeout, and the timeout of each read of the
@@ -177,15 +178,24 @@ POOL_CLASSES: dict[str, type[HTTPConnectionPool]] = {"http": _HTTPPool, "https":
 
 
 class CountingRetry(Retry):
-    """urllib3's ``Retry`` that reports each attempt it is about to make again."""
+    """urllib3's ``Retry`` that reports each attempt it is about to make again, and each
+    429 or 503 answer it handles (the last one, when no retry is left, is the caller's)."""
 
-    def __init__(self, *args: Any, on_retry: Callable[[], None] | None = None, **kw: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        on_retry: Callable[[], None] | None = None,
+        on_throttled: Callable[[int], None] | None = None,
+        **kw: Any,
+    ) -> None:
         super().__init__(*args, **kw)
         self.on_retry = on_retry
+        self.on_throttled = on_throttled
 
     def new(self, **kw: Any) -> Self:
         retry = super().new(**kw)
         retry.on_retry = self.on_retry
+        retry.on_throttled = self.on_throttled
         return retry
 
     def increment(
@@ -198,7 +208,10 @@ class CountingRetry(Retry):
         _stacktrace: TracebackType | None = None,
     ) -> Self:
         retry = super().increment(method, url, response, error, _pool, _stacktrace)
-        # Still here: an attempt is left. Does it fit the request's budget?
+        # Still here: an attempt is left (when none is, the caller gets this answer itself).
+        if response is not None and response.status in (429, 503) and self.on_throttled:
+            self.on_throttled(response.status)
+        # Does the next attempt fit the request's budget?
         budget = current()
         if budget is not None:
             wait, asked = retry._wait_before_next(response)

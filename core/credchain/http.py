@@ -18,6 +18,8 @@
   the server asked would only be refused again).
 - Every HTTP attempt is counted in ``attempts``, urllib3's retries included, under the
   ``(entry, kind)`` the caller names: what a provider reports is what the vault received.
+- Each 429 or 503 answer, and the time of each request that went through in one attempt, is
+  reported to ``credchain.pacing`` under that entry: what a scan sizes its width by.
 - At most ``max_body`` bytes of an answer are read (16 MiB by default; decoded size, so a
   compressed answer cannot expand past it): a larger one is an ``UnexpectedAnswer``, refused
   from its ``Content-Length`` when it has one, else once the cap is passed.
@@ -38,6 +40,7 @@ import math
 import re
 import ssl
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -49,7 +52,7 @@ from urllib.parse import urlsplit
 import requests
 import urllib3
 
-from credchain import _transport
+from credchain import _transport, pacing
 from credchain.errors import (
     ClientCertificateRefused,
     ConfigError,
@@ -128,7 +131,19 @@ class HttpSettings:
 
 #: who an attempt is counted for: (chain entry, kind of request such as "search" or "token")
 AttemptKey = tuple[str, str]
-_counting: ContextVar[AttemptKey | None] = ContextVar("credchain_http_counting", default=None)
+
+
+class _Request:
+    """The request being sent: who its attempts are counted for, and whether one was retried."""
+
+    __slots__ = ("key", "retried")
+
+    def __init__(self, key: AttemptKey) -> None:
+        self.key = key
+        self.retried = False
+
+
+_counting: ContextVar[_Request | None] = ContextVar("credchain_http_counting", default=None)
 
 
 class Attempts:
@@ -176,9 +191,16 @@ class VaultHttp:
         self.session = self._session()
 
     def _count_retry(self) -> None:
-        key = _counting.get()
-        if key is not None:
-            self.attempts.add(key)
+        sending = _counting.get()
+        if sending is not None:
+            sending.retried = True
+            self.attempts.add(sending.key)
+
+    @staticmethod
+    def _throttled(status: int) -> None:
+        sending = _counting.get()
+        if sending is not None:
+            pacing.throttled(sending.key[0], status)
 
     def _session(self) -> requests.Session:
         s = self.settings
@@ -193,6 +215,7 @@ class VaultHttp:
             respect_retry_after_header=True,
             raise_on_status=False,
             on_retry=self._count_retry,
+            on_throttled=self._throttled,
         )
         session = requests.Session()
         session.trust_env = False  # proxies and REQUESTS_CA_BUNDLE must not override the policy
@@ -230,7 +253,9 @@ class VaultHttp:
         """
         s = self.settings
         self.attempts.add(count_as)
-        counting = _counting.set(count_as)
+        sending = _Request(count_as)
+        counting = _counting.set(sending)
+        started = time.perf_counter()
         budget = _transport.current() or _transport.Budget.start(s.deadline, s.retry_after_max)
         try:
             with _transport.running(budget):
@@ -273,6 +298,11 @@ class VaultHttp:
             raise ProviderUnavailable(f"cannot reach {self.origin}: {_reason(exc)}") from None
         finally:
             _counting.reset(counting)
+        status = response.status_code
+        if status in pacing.CONGESTED:
+            pacing.throttled(count_as[0], status)
+        elif not sending.retried and status < 500:
+            pacing.answered(count_as[0], time.perf_counter() - started)
         if response.status_code >= 500 or response.status_code == 429:
             retry_after = response.headers.get("Retry-After")
             raise ProviderUnavailable(

@@ -43,7 +43,7 @@ from credchain.errors import (
 from credchain.models import AssetQuery, SafeCredential
 from credchain.plugins import build_provider, load_provider_classes
 from credchain.provider import Prefetched, Prefetches, ProviderContext
-from credchain.scan import Resolution, Scan
+from credchain.scan import Concurrency, Resolution, Scan
 from credchain.tls import TLSPolicy
 from credchain.trace import Outcome, Trace, TraceStep, collect_notes
 
@@ -256,7 +256,8 @@ class Resolver:
         self,
         queries: Iterable[AssetQuery | Mapping[str, object] | QueryError],
         *,
-        concurrency: int = 8,
+        concurrency: Concurrency = 8,
+        max_concurrency: int = 16,
         cache_ttl: float = 300.0,
         negative_ttl: float | None = None,
         progress: Callable[[int, Resolution], None] | None = None,
@@ -265,18 +266,37 @@ class Resolver:
         """Resolve a whole scan; yields a ``Resolution`` per query **as each completes**.
 
         At most ``concurrency`` walks run at once and the input is read lazily, so an iterator of
-        any length keeps memory flat. Identical queries share one walk; answers are cached for
-        ``cache_ttl`` seconds, "not found" for ``negative_ttl`` (off by default). Errors do not
-        stop the scan: each is in its ``Resolution``. ``progress(done, resolution)`` is called
-        before each is yielded. See ``credchain.scan``.
+        any length keeps memory flat. ``concurrency="adaptive"`` runs as many as the vault takes,
+        from 1 to ``max_concurrency``: fewer when it answers 429 or 503 or slows down.
+        Identical queries share one walk; answers are cached for ``cache_ttl`` seconds, "not
+        found" for ``negative_ttl`` (off by default). Errors do not stop the scan: each is in
+        its ``Resolution``. ``progress(done, resolution)`` is called before each is yielded.
+        See ``credchain.scan``.
 
         Entries that read ahead (``Prefetches``, e.g. a thycotic entry with ``prefetch = true``)
         do so when the first result is asked for, and release it when the last is yielded.
         ``prefetch=False`` asks every entry per asset.
         """
+        scan = self.scan(
+            concurrency=concurrency,
+            max_concurrency=max_concurrency,
+            cache_ttl=cache_ttl,
+            negative_ttl=negative_ttl,
+        )
+        return self.run_scan(scan, queries, progress, prefetch=prefetch)
+
+    def run_scan(
+        self,
+        scan: Scan,
+        queries: Iterable[AssetQuery | Mapping[str, object] | QueryError],
+        progress: Callable[[int, Resolution], None] | None = None,
+        *,
+        prefetch: bool = True,
+    ) -> Iterator[Resolution]:
+        """``resolve_many`` on a ``Scan`` of the caller's (from ``scan()``), whose ``width`` and
+        ``congestion`` it can read as the scan goes and after."""
         if not self.enabled:
             raise ChainDisabled("credchain is disabled (run 'credchain enable')")
-        scan = self.scan(concurrency=concurrency, cache_ttl=cache_ttl, negative_ttl=negative_ttl)
         results = scan.run(queries, progress)
         return self._prefetching(results) if prefetch else results
 
@@ -308,7 +328,8 @@ class Resolver:
     def scan(
         self,
         *,
-        concurrency: int = 8,
+        concurrency: Concurrency = 8,
+        max_concurrency: int = 16,
         cache_ttl: float = 300.0,
         negative_ttl: float | None = None,
         cache_size: int = 4096,
@@ -318,6 +339,7 @@ class Resolver:
         return Scan(
             self._answer,
             concurrency=concurrency,
+            max_concurrency=max_concurrency,
             cache_ttl=cache_ttl,
             negative_ttl=negative_ttl,
             cache_size=cache_size,

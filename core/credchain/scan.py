@@ -4,11 +4,16 @@
 
 - at most ``concurrency`` walks at once, and at most ``2 * concurrency`` queries read ahead from
   the input, which may be any iterator: memory stays flat however many assets are done;
+- or, with ``concurrency="adaptive"``, as many walks as the vault takes: the width follows
+  its 429s, 503s and latency (``credchain.pacing.AdaptiveWidth``), from 1 to ``max_concurrency``
+  (the pool's size and read-ahead are those of ``max_concurrency``; a walk waits for its place);
 - one walk in flight per distinct query (single-flight): a duplicate waits for the first;
 - a per-run cache of recent answers (``cache_ttl`` seconds, at most ``cache_size`` entries);
   "not found" is cached too only with ``negative_ttl``; failures never are;
 - results are yielded **in completion order**, each with its ``index`` in the input, its
   query and the walk's trace, so callers that need input order can sort or place them.
+
+The 429s the vault answered are in ``congestion``, by chain entry, whatever the width.
 
 A ``Scan`` may outlive one run: ``answer`` resolves a single query through the same cache and
 single-flight, which is how ``credchain agent`` serves every request of a process. With
@@ -23,9 +28,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
+from credchain import pacing
 from credchain.errors import CredchainError, CredentialNotFound, QueryError
 from credchain.models import AssetQuery, SafeCredential
 from credchain.trace import Outcome, Trace
@@ -33,7 +40,10 @@ from credchain.trace import Outcome, Trace
 if TYPE_CHECKING:
     from credchain.cache import SharedAnswers
 
-__all__ = ["Resolution", "Scan"]
+__all__ = ["Concurrency", "Resolution", "Scan"]
+
+#: a fixed number of walks at once, or ``"adaptive"``: as many as the vault takes
+Concurrency = int | Literal["adaptive"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,17 +109,27 @@ class Scan:
         self,
         walk: Walk,
         *,
-        concurrency: int = 8,
+        concurrency: Concurrency = 8,
+        max_concurrency: int = 16,
         cache_ttl: float = 300.0,
         negative_ttl: float | None = None,
         cache_size: int = 4096,
         clock: Callable[[], float] = time.monotonic,
         shared: SharedAnswers | None = None,
     ) -> None:
-        if concurrency < 1:
-            raise ValueError("concurrency must be at least 1")
+        self.width: pacing.AdaptiveWidth | None = None
+        if concurrency == "adaptive":
+            if max_concurrency < 1:
+                raise ValueError("max_concurrency must be at least 1")
+            self.width = pacing.AdaptiveWidth(max_concurrency, clock=clock)
+            concurrency = max_concurrency
+        elif isinstance(concurrency, str) or concurrency < 1:
+            raise ValueError("concurrency must be at least 1, or 'adaptive'")
+        #: the most walks at once: the fixed width, or the adaptive width's cap
+        self.concurrency: int = concurrency
+        #: what the vault said about its load: 429s and 503s by entry; feeds ``width``
+        self.congestion = pacing.Congestion(self.width)
         self._walk_one = walk
-        self.concurrency = concurrency
         self.cache_ttl = cache_ttl
         self.negative_ttl = negative_ttl
         self.cache_size = cache_size
@@ -184,15 +204,27 @@ class Scan:
         elsewhere = False
         try:
             if self._shared is None:
-                flight.answer = self._walk_one(query)
+                flight.answer = self._walk(query)
             else:
-                flight.answer, elsewhere = self._shared.answer(query, self._walk_one, self._ttl)
+                flight.answer, elsewhere = self._shared.answer(query, self._walk, self._ttl)
         finally:
             with self._lock:
                 self._remember(query, flight.answer)
                 del self._flights[query]
             flight.done.set()
         return Resolution(index, query, *flight.answer, cached=elsewhere)
+
+    def _walk(
+        self, query: AssetQuery
+    ) -> tuple[SafeCredential | None, CredchainError | None, Trace]:
+        """One walk of this process, in a slot of the width, its vault signals heard by
+        ``congestion``. An answer another process shares (``shared``) takes no slot."""
+        with pacing.listening(self.congestion), self._slot():
+            return self._walk_one(query)
+
+    def _slot(self) -> AbstractContextManager[None]:
+        """One of the adaptive width's places for a walk; with a fixed width, the pool bounds it."""
+        return nullcontext() if self.width is None else self.width.slot()
 
     def _cached(self, query: AssetQuery) -> _Answer | None:
         entry = self._cache.get(query)

@@ -12,10 +12,16 @@
 | ``credchain_reloads_total``              | outcome         | config reloads: ok or refused     |
 | ``credchain_vault_requests_total``       | entry, kind     | HTTP attempts sent to the vault   |
 | ``credchain_vault_grants_total``         | entry           | token grants (kind ``token``)     |
+| ``credchain_vault_throttled_total``      | entry           | vault answers 429 (rate limit)    |
 
 Plus the standard ``process_*`` metrics (resident memory, open file descriptors, CPU).
 ``entry`` of a resolution is the entry that found the asset or whose failure ended the walk
 (``none`` when no entry answered). Vault counts survive config reloads.
+
+There is no width gauge: the agent answers its callers' requests as they come, at most
+``threads`` at once (and ``max_concurrency`` per resolve-many stream); it does not choose a
+width of its own. A rising ``credchain_vault_throttled_total`` says the callers together ask
+more than the vault allows (see docs/scanner-integration.md).
 """
 
 from __future__ import annotations
@@ -36,17 +42,20 @@ from prometheus_client.registry import Collector
 
 from credchain.scan import Resolution
 
-__all__ = ["AgentMetrics", "VaultCounts"]
+__all__ = ["AgentMetrics", "ThrottledCounts", "VaultCounts"]
 
 #: ``{(entry, kind): attempts}``, read at each scrape
 VaultCounts = Callable[[], Mapping[tuple[str, str], int]]
+#: ``{entry: answers 429}``, read at each scrape
+ThrottledCounts = Callable[[], Mapping[str, int]]
 
 _SECONDS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
 class _VaultCollector(Collector):
-    def __init__(self, counts: VaultCounts) -> None:
+    def __init__(self, counts: VaultCounts, throttled: ThrottledCounts) -> None:
         self._counts = counts
+        self._throttled = throttled
 
     def collect(self) -> Iterator[CounterMetricFamily]:
         requests = CounterMetricFamily(
@@ -59,8 +68,16 @@ class _VaultCollector(Collector):
             requests.add_metric([entry, kind], count)
             if kind == "token":
                 grants.add_metric([entry], count)
+        throttled = CounterMetricFamily(
+            "credchain_vault_throttled",
+            "Vault answers 429 (too many requests)",
+            labels=["entry"],
+        )
+        for entry, count in sorted(self._throttled().items()):
+            throttled.add_metric([entry], count)
         yield requests
         yield grants
+        yield throttled
 
 
 class AgentMetrics:
@@ -68,11 +85,11 @@ class AgentMetrics:
 
     CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-    def __init__(self, vault_counts: VaultCounts) -> None:
+    def __init__(self, vault_counts: VaultCounts, throttled: ThrottledCounts = lambda: {}) -> None:
         self.registry = registry = CollectorRegistry()
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
-        registry.register(_VaultCollector(vault_counts))
+        registry.register(_VaultCollector(vault_counts, throttled))
         self.requests = Counter(
             "credchain_agent_requests",
             "HTTP requests answered",

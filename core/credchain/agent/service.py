@@ -121,7 +121,9 @@ class Agent:
         #: vault counts as last read, and what counters that restarted had reached
         self._seen: dict[tuple[str, str], int] = {}
         self._restarted: dict[tuple[str, str], int] = {}
-        self.metrics = AgentMetrics(self.vault_requests)
+        #: the 429s of the generations closed since start
+        self._retired_throttled: dict[str, int] = {}
+        self.metrics = AgentMetrics(self.vault_requests, self.throttled)
         #: each chain entry's last answer: (outcome, time.time(), reason of a failure)
         self.entry_state: dict[str, tuple[str, float, str | None]] = {}
         self._reloading = asyncio.Lock()
@@ -142,6 +144,8 @@ class Agent:
             self._close(generation)
 
     def _close(self, generation: Generation) -> None:
+        for entry, count in generation.scan.congestion.answers(429).items():
+            self._retired_throttled[entry] = self._retired_throttled.get(entry, 0) + count
         self.pool.submit(generation.close)
 
     def vault_requests(self) -> dict[tuple[str, str], int]:
@@ -156,6 +160,13 @@ class Agent:
                 self._restarted[key] = self._restarted.get(key, 0) + self._seen[key]
             self._seen[key] = count
         return {key: self._restarted.get(key, 0) + count for key, count in self._seen.items()}
+
+    def throttled(self) -> dict[str, int]:
+        """Vault answers 429 by entry since start, across reloads."""
+        counts = dict(self._retired_throttled)
+        for entry, count in self.current.scan.congestion.answers(429).items():
+            counts[entry] = counts.get(entry, 0) + count
+        return counts
 
     async def reload(self, why: str) -> dict[str, Any]:
         """Load the config again and swap it in; ``ConfigError`` (old config kept) if it fails.

@@ -24,6 +24,7 @@ from credchain.cli import machine_output
 from credchain.cli.output import terminal_safe
 from credchain.errors import CredchainError, CredentialNotFound, QueryError
 from credchain.models import AssetQuery
+from credchain.scan import Concurrency
 
 if TYPE_CHECKING:
     from credchain.models import SafeCredential
@@ -43,6 +44,24 @@ def _stdin_text() -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise QueryError("the query on stdin is not UTF-8 text") from None
+
+
+class Width(click.ParamType[Concurrency]):
+    """``auto`` (adaptive) or a number of lookups at once, 1 to 256."""
+
+    name = "auto|N"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Concurrency:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        if text in ("auto", "adaptive"):
+            return "adaptive"
+        if text.isdigit() and 1 <= int(text) <= 256:
+            return int(text)
+        self.fail(f"{value!r} is not 'auto' nor a number from 1 to 256", param, ctx)
 
 
 def _read_query(
@@ -122,7 +141,21 @@ def _lookup(query: AssetQuery, config_path: str | None, agent_socket: str | None
     help="With --inventory: write the JSON lines here instead of stdout.",
 )
 @click.option("--show-secrets", is_flag=True, help="With --inventory: include the SAFE dicts.")
-@click.option("--concurrency", default=16, show_default=True, type=click.IntRange(1, 256))
+@click.option(
+    "--concurrency",
+    default="auto",
+    show_default=True,
+    type=Width(),
+    help="With --inventory: lookups at once, or 'auto': as many as the vault takes, "
+    "fewer when it answers 429 or slows down.",
+)
+@click.option(
+    "--max-concurrency",
+    default=16,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="With --concurrency auto: the most lookups at once.",
+)
 @click.option(
     "--negative-ttl",
     type=click.FloatRange(min=0),
@@ -141,7 +174,8 @@ def resolve(
     inventory: Path | None,
     output: Path | None,
     show_secrets: bool,
-    concurrency: int,
+    concurrency: Concurrency,
+    max_concurrency: int,
     negative_ttl: float | None,
 ) -> None:
     """Resolve one asset's credential, or a whole inventory, through the configured chain."""
@@ -167,6 +201,7 @@ def resolve(
                 output=output,
                 show_secrets=show_secrets,
                 concurrency=concurrency,
+                max_concurrency=max_concurrency,
                 negative_ttl=negative_ttl,
             )
         return

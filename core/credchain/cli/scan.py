@@ -6,8 +6,9 @@ only with ``--show-secrets``, the SAFE dict as ``credential``. Lines come in com
 ``--output F`` is written to a private (0600) temporary file beside F and renamed over F when the
 scan ends, so F is never half written and a scan that fails leaves it as it was.
 The summary goes to stderr: found, not found and failed per chain entry, vault requests (of the
-providers that are ``CountsRequests``: every HTTP attempt, retries and token grants included),
-time.
+providers that are ``CountsRequests``: every HTTP attempt, retries and token grants included) and
+how many the vault answered 429, time, and the scan's width: fixed, or adaptive with its mean,
+peak and last value (``--concurrency auto``, the default: see ``credchain.pacing``).
 """
 
 from __future__ import annotations
@@ -30,22 +31,27 @@ from credchain.files import atomic_open
 from credchain.inventory import count_assets, read_inventory
 from credchain.provider import CountsRequests
 from credchain.resolver import Resolver
-from credchain.scan import Resolution
+from credchain.scan import Concurrency, Resolution, Scan
 
 __all__ = ["ScanSummary", "resolution_record", "run_inventory"]
 
 
 class ScanSummary:
-    """Counts of a scan by outcome and chain entry."""
+    """Counts of a scan by outcome and chain entry; with its ``scan``, the width and the 429s."""
 
-    def __init__(self) -> None:
+    def __init__(self, scan: Scan | None = None) -> None:
         self.started = time.perf_counter()
+        self.scan = scan
         self.total = 0
         self.by_outcome: Counter[str] = Counter()
         self.by_entry: dict[str, Counter[str]] = {}
+        #: the adaptive width summed at each completion, for its mean
+        self._widths = 0
 
     def add(self, result: Resolution) -> None:
         self.total += 1
+        if self.scan is not None and self.scan.width is not None:
+            self._widths += self.scan.width.width
         outcome = result.outcome
         self.by_outcome[outcome] += 1
         if result.source is not None and outcome != "not_found":
@@ -63,6 +69,7 @@ class ScanSummary:
             f"{self.by_outcome['found']} resolved, {self.by_outcome['not_found']} not found, "
             f"{failed} failed"
         ]
+        throttled = {} if self.scan is None else self.scan.congestion.answers(429)
         for entry in resolver.chain:
             counts = self.by_entry.get(entry.name, Counter())
             provider = entry.provider
@@ -71,12 +78,26 @@ class ScanSummary:
                 if isinstance(provider, CountsRequests)
                 else None
             )
+            refused = throttled.get(entry.name, 0)
             lines.append(
                 f"  {entry.name} ({entry.type_name}): {counts['found']} resolved, "
                 f"{counts['unavailable'] + counts['error']} failed"
                 + ("" if requests is None else f", {requests} vault requests")
+                + (f", {refused} answered 429 (too many requests)" if refused else "")
             )
+        if self.scan is not None:
+            lines.append(self._width_line(self.scan))
         return lines
+
+    def _width_line(self, scan: Scan) -> str:
+        width = scan.width
+        if width is None:
+            return f"  width: fixed at {scan.concurrency}"
+        mean = self._widths / self.total if self.total else float(width.width)
+        return (
+            f"  width: adaptive, 1 to {width.max_width}: mean {mean:.1f}, "
+            f"peak {width.peak}, last {width.width}"
+        )
 
 
 def resolution_record(
@@ -106,8 +127,9 @@ def run_inventory(
     *,
     output: Path | None,
     show_secrets: bool,
-    concurrency: int,
+    concurrency: Concurrency,
     negative_ttl: float | None,
+    max_concurrency: int = 16,
 ) -> ScanSummary:
     """Resolve every asset of ``inventory``; write JSON lines; return the summary."""
     lines: dict[int, int] = {}
@@ -117,7 +139,10 @@ def run_inventory(
             lines[index] = line
             yield data
 
-    summary = ScanSummary()
+    scan = resolver.scan(
+        concurrency=concurrency, max_concurrency=max_concurrency, negative_ttl=negative_ttl
+    )
+    summary = ScanSummary(scan)
     err = console(stderr=True)
     with ExitStack() as stack:
         # F is replaced only when the scan is done: until then, and after a failure, it is as it was
@@ -136,10 +161,7 @@ def run_inventory(
                 )
             )
             task = progress.add_task("resolve", total=count_assets(inventory))
-        results = resolver.resolve_many(
-            queries(), concurrency=concurrency, negative_ttl=negative_ttl
-        )
-        for result in results:
+        for result in resolver.run_scan(scan, queries()):
             summary.add(result)
             record = resolution_record(
                 result, lines.pop(result.index, None), show_secrets=show_secrets

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs
 
 from . import render
 from .datafile import FileValue, SecretSpec
+from .ratelimit import RateLimit
 from .store import ApiError, SearchFilter, SecretRecord, Store, User, access_denied
 from .tokens import TokenIssuer
 from .wire import Request, Response
@@ -95,8 +96,17 @@ def _json_body(request: Request) -> dict[str, Any]:
 class Api:
     """Route handlers; ``routes`` lists them with their templates (used for stats and faults)."""
 
-    def __init__(self, store: Store, tokens: TokenIssuer, on_grant: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        tokens: TokenIssuer,
+        on_grant: Callable[[str], None],
+        *,
+        rate_limit: RateLimit | None = None,
+        on_throttled: Callable[[str], None] = lambda account: None,
+    ) -> None:
         self.store, self.tokens, self._on_grant = store, tokens, on_grant
+        self.rate_limit, self._on_throttled = rate_limit, on_throttled
         secret = "api/v1/secrets/{id}"  # noqa: S105 (a route, not a password)
         # Literal segments come before {id} so "secrets/lookup" is not read as an id.
         self.routes = [
@@ -152,6 +162,15 @@ class Api:
                 return json_response(
                     {"errorCode": "API_AuthenticationFailed", "message": AUTH_FAILED}, 401
                 )
+            if self.rate_limit is not None:
+                retry_after = self.rate_limit.take(user.username)
+                if retry_after:
+                    self._on_throttled(user.username)
+                    return json_response(
+                        {"errorCode": "API_TooManyRequests", "message": "Too Many Requests"},
+                        429,
+                        **{"Retry-After": str(retry_after)},
+                    )
             return route.handler(request, user, **params)
         except ApiError as error:
             return error_response(error)

@@ -28,7 +28,8 @@ _HTML_PAGE = (
 
 
 class Stats:
-    """Requests per ``"<METHOD> <route template>"`` and token grants per grant type."""
+    """Requests per ``"<METHOD> <route template>"``, token grants per grant type, and the
+    requests ``--rate-limit`` answered 429, per account."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -38,6 +39,7 @@ class Stats:
         with self._lock:
             self._requests: Counter[str] = Counter()
             self._grants: Counter[str] = Counter(dict.fromkeys(GRANT_TYPES, 0))
+            self._throttled: Counter[str] = Counter()
 
     def count_request(self, key: str) -> None:
         with self._lock:
@@ -47,9 +49,17 @@ class Stats:
         with self._lock:
             self._grants[grant_type] += 1
 
+    def count_throttled(self, account: str) -> None:
+        with self._lock:
+            self._throttled[account] += 1
+
     def snapshot(self) -> dict[str, dict[str, int]]:
         with self._lock:
-            return {"requests": dict(self._requests), "grants": dict(self._grants)}
+            return {
+                "requests": dict(self._requests),
+                "grants": dict(self._grants),
+                "throttled": dict(self._throttled),
+            }
 
 
 class App:

@@ -97,6 +97,18 @@ def _faults(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
     metavar="CA",
     help="Mutual TLS: refuse at the handshake a client without a certificate this CA signed.",
 )
+@click.option(
+    "--rate-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="R",
+    help="API requests per second per account; over it: 429 with Retry-After.",
+)
+@click.option(
+    "--rate-limit-burst",
+    type=click.FloatRange(min=1),
+    metavar="N",
+    help="With --rate-limit: requests an account may send at once.  [default: R]",
+)
 @click.option("--quiet", is_flag=True, help="Do not log each request.")
 def dev_server(
     port: int,
@@ -108,6 +120,8 @@ def dev_server(
     refresh_tokens: bool,
     faults: list[str],
     require_client_cert: Path | None,
+    rate_limit: float | None,
+    rate_limit_burst: float | None,
     quiet: bool,
     cert_dir: Path | None,
 ) -> None:
@@ -135,6 +149,8 @@ def dev_server(
         faults=list(faults),
         require_client_cert=require_client_cert,
         cert_dir=cert_dir,
+        rate_limit=rate_limit,
+        rate_limit_burst=rate_limit_burst,
     )
     if require_client_cert is not None and no_tls:
         raise click.UsageError("--require-client-cert needs TLS (drop --no-tls)")

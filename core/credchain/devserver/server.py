@@ -21,6 +21,7 @@ from .api import Api, json_response
 from .app import BASE_PATH, App, Stats, parse_faults_body
 from .datafile import ClientCredential, Dataset, FileValue, SecretSpec, UserSpec, load_dataset
 from .faults import Fault, FaultPlan, parse_fault
+from .ratelimit import RateLimit
 from .store import Store
 from .tls import ServerIdentity, kept_identity, make_identity
 from .tokens import TokenIssuer
@@ -72,6 +73,10 @@ class DevServerOptions:
     require_client_cert: str | Path | None = None
     #: keep the CA and server certificate here across restarts (else new ones in a temp dir)
     cert_dir: Path | None = None
+    #: API requests per second per account (a token bucket; over it: 429 with Retry-After)
+    rate_limit: float | None = None
+    #: requests an account may send at once after a quiet spell (default: ``rate_limit``)
+    rate_limit_burst: float | None = None
 
 
 class DevServer:
@@ -93,7 +98,18 @@ class DevServer:
         self.faults = FaultPlan()
         for fault in opts.faults:
             self.add_fault(fault)
-        self.api = Api(self.store, self.tokens, self.stats.count_grant)
+        self.rate_limit = (
+            None
+            if opts.rate_limit is None
+            else RateLimit(opts.rate_limit, opts.rate_limit_burst, opts.clock)
+        )
+        self.api = Api(
+            self.store,
+            self.tokens,
+            self.stats.count_grant,
+            rate_limit=self.rate_limit,
+            on_throttled=self.stats.count_throttled,
+        )
         self.app = App(self.api, self.faults, self.stats, opts.latency_ms / 1000, self._control)
         if opts.require_client_cert is not None and not opts.tls:
             raise ValueError("require_client_cert needs TLS")
@@ -290,7 +306,8 @@ class DevServer:
         return self._identity.fingerprint_sha256
 
     def get_stats(self) -> dict[str, dict[str, int]]:
-        """``{"requests": {"<METHOD> <route>": n}, "grants": {"password": n, ...}}``."""
+        """``{"requests": {"<METHOD> <route>": n}, "grants": {"password": n, ...},
+        "throttled": {"<account>": n}}`` (``throttled``: answered 429 by ``rate_limit``)."""
         return self.stats.snapshot()
 
     def reset_stats(self) -> None:
@@ -306,6 +323,8 @@ class DevServer:
         self.faults.clear()
         self.stats.reset()
         self.tokens.revoke_all()
+        if self.rate_limit is not None:
+            self.rate_limit.reset()
 
     def add_secret(
         self,
