@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from credchain.agent.client import AgentRefused
+from credchain.agent.problems import error_class
+from credchain.cli.exits import classify
 from credchain.devserver import DevServer, demo_password
 from credchain.testing.process import run_credchain
 from credchain.testing.secrets import assert_no_secrets
@@ -140,3 +143,24 @@ def test_help_lists_every_exit_code(home: Path) -> None:
     done = run_credchain(home, "resolve", "--help")
     listed = {line.split()[0] for line in done.stdout.splitlines() if line.startswith("    ")}
     assert {str(code) for code in range(9)} <= listed
+
+
+@pytest.mark.parametrize(
+    ("slug", "code"),
+    [
+        ("not-found", 3),
+        ("bad-query", 1),
+        ("disabled", 6),
+        ("vault-unavailable", 4),
+        ("bad-config", 5),
+        ("vault-error", 5),
+    ],
+)
+def test_an_agent_problem_exits_with_the_code_of_its_slug(slug: str, code: int) -> None:
+    # what resolve --agent does with the error the client raises for the agent's problem
+    assert classify(error_class(slug)("detail")) == (slug, code)
+
+
+@pytest.mark.parametrize("slug", ["forbidden", "unauthorized"])
+def test_a_refused_caller_exits_5_with_the_agents_slug(slug: str) -> None:
+    assert classify(AgentRefused("no", slug=slug)) == (slug, 5)
