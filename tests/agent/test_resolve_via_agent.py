@@ -219,3 +219,18 @@ def test_agent_refuses_flags_it_cannot_honour(args: tuple[str, ...], message: st
     result = CliRunner().invoke(main, ["resolve", "--agent", *args])
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_explain_asks_the_agent_for_the_same_trace(
+    running_agent: AgentProcess, secret_server: DevServer
+) -> None:
+    home = running_agent.home
+    via_agent = run_credchain(home, "explain", "--json", "--agent", "--asset-name", WEB)
+    in_process = run_credchain(home, "explain", "--json", "--asset-name", WEB)
+    assert via_agent.returncode == in_process.returncode == 0, via_agent.stderr
+    steps = [
+        [(s["entry"], s["outcome"]) for s in json.loads(done.stdout)["steps"]]
+        for done in (via_agent, in_process)
+    ]
+    assert steps[0] == steps[1] and steps[0][-1][1] == "found"
+    assert_no_secrets(via_agent.stdout, [demo_password(WEB), secret_server.admin.password])
