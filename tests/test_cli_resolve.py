@@ -85,22 +85,23 @@ def test_not_found_exits_3_with_one_line(config: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "stdin", "message"),
+    ("args", "stdin", "message", "exit_code"),
     [
-        (("--json",), "not json", "not JSON"),
-        (("--json",), '{"hostname": "x"}', "unknown query key 'hostname'"),
+        (("--json",), "not json", "not JSON", 1),
+        (("--json",), '{"hostname": "x"}', "unknown query key 'hostname'", 1),
         (
             ("--json", "--config", "/nonexistent/credchain.toml", "--asset-name", "x"),
             None,
             "no configuration",
+            5,  # misconfigured
         ),
     ],
 )
-def test_other_errors_exit_1_with_one_line(
-    config: Path, args: tuple[str, ...], stdin: str | None, message: str
+def test_other_errors_exit_with_one_line(
+    config: Path, args: tuple[str, ...], stdin: str | None, message: str, exit_code: int
 ) -> None:
     code, out, err = run("resolve", *args, stdin=stdin)
-    assert (code, out) == (1, "")
+    assert (code, out) == (exit_code, "")
     assert err.startswith("credchain: error:") and message in err
     assert err.count("\n") == 1 and "Traceback" not in err
 
@@ -108,16 +109,16 @@ def test_other_errors_exit_1_with_one_line(
 def test_an_error_naming_a_line_break_stays_one_line(config: Path, tmp_path: Path) -> None:
     where = tmp_path / "odd\nname.toml"
     code, out, err = run("resolve", "--json", "--config", str(where), "--asset-name", "web-01")
-    assert (code, out) == (1, "")
+    assert (code, out) == (5, "")
     assert err.count("\n") == 1 and "odd\\nname.toml" in err
 
 
-def test_unknown_provider_in_chain_exits_1_naming_it(
+def test_unknown_provider_in_chain_exits_5_naming_it(
     config: Path, write_config: WriteConfig
 ) -> None:
     write_config({"chain": ["vaultx"]})
     code, _, err = run("resolve", "--asset-name", "web-01", "--json")
-    assert code == 1
+    assert code == 5  # misconfigured
     assert "'vaultx'" in err and "static" in err
 
 
@@ -158,7 +159,7 @@ def test_json_on_an_unreachable_vault_prints_one_error_line(
     table = {"url": "https://127.0.0.1", "port": closed_port(), "username": "svc", "retries": 1}
     vault_config(write_config, {**table, "password": PLANTED, "connect_timeout": 2.0})
     done = run_process(home, "resolve", "--json", "--asset-name", ASSET)
-    assert (done.returncode, done.stdout) == (1, "")
+    assert (done.returncode, done.stdout) == (4, "")  # try later
     assert done.stderr.startswith("credchain: error:") and done.stderr.count("\n") == 1
     assert "cannot reach" in done.stderr and "Retrying" not in done.stderr
 
@@ -169,7 +170,7 @@ def test_json_with_a_broken_provider_in_the_chain_prints_one_error_line(
     write_distribution(site, "credchain-broken", "1.0", {"broken": "no_such_module_zz:Provider"})
     write_config({"chain": ["broken"]})
     done = run_process(home, "resolve", "--json", "--asset-name", ASSET, site=site)
-    assert (done.returncode, done.stdout) == (1, "")
+    assert (done.returncode, done.stdout) == (5, "")  # misconfigured
     assert done.stderr.startswith("credchain: error:") and done.stderr.count("\n") == 1
     assert "'broken'" in done.stderr and "ModuleNotFoundError" in done.stderr
 

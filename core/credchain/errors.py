@@ -10,7 +10,8 @@ CredchainError
 ├── QueryError                  the scanner's query is malformed (names the key)
 ├── CredentialNotFound          every step of the chain answered "not here" (carries the trace)
 ├── ProviderUnavailable         the vault cannot be reached or answered nonsense: try later
-│   └── UnexpectedAnswer        it answered, but not as the API (an HTML page, malformed JSON)
+│   ├── UnexpectedAnswer        it answered, but not as the API (an HTML page, malformed JSON)
+│   └── TimedOut                the whole call outlasted the caller's bound (resolve --timeout)
 └── ProviderError               the provider cannot do it as configured: fix something
     ├── LoginRefused            the vault refused the configured login
     ├── AccessDenied            the account may not read that secret
@@ -54,6 +55,7 @@ __all__ = [
     "ScriptError",
     "SecretStoreError",
     "TLSVerificationError",
+    "TimedOut",
     "TokenExpired",
     "UnexpectedAnswer",
     "WrongEndpoint",
@@ -139,6 +141,13 @@ class UnexpectedAnswer(ProviderUnavailable):
     """The vault answered, but not as its API does: an HTML page or malformed JSON.
 
     Often a proxy's or a maintenance page (so: try later); always, when the URL is wrong.
+    """
+
+
+class TimedOut(ProviderUnavailable):
+    """The whole call outlasted the bound its caller set (``credchain resolve --timeout``).
+
+    The lookups' own deadlines (``VaultHttp.deadline``) bound each entry; this bounds them all.
     """
 
 

@@ -1,8 +1,13 @@
 """A scan's inventory file: CSV with a header, or JSON lines, of SAFE's query keys.
 
-Read lazily, one asset at a time, so an inventory of any size costs constant memory. CSV columns
-other than ``asset_name``, ``ip_address``, ``cmdb_id`` and ``domain`` are ignored (inventories
-carry more); a JSON line is a query object as ``credchain resolve --json`` reads on stdin.
+Read lazily, one asset at a time, so an inventory of any size costs constant memory, and read
+once, from its start to its end: a pipe, ``/dev/stdin`` or ``-`` (standard input) works as a
+file does. The format is sniffed from the first bytes read, which are then parsed too.
+
+Keys other than ``asset_name``, ``ip_address``, ``cmdb_id`` and ``domain`` are ignored the same
+way in both formats (inventories carry more: an owner, a site), with one warning per inventory
+naming them and the first line that had them; a JSON line is otherwise a query object as
+``credchain resolve --json`` reads on stdin.
 
 The file is UTF-8, with or without a BOM (Excel's "CSV UTF-8"). A line that is not UTF-8, is
 over ``LINE_LIMIT`` characters, or holds a CSV field over ``FIELD_LIMIT`` characters is that
@@ -15,7 +20,9 @@ import codecs
 import csv
 import io
 import json
+import logging
 import re
+import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +31,12 @@ from typing import IO
 from credchain.errors import QueryError
 from credchain.models import QUERY_KEYS
 
-__all__ = ["FIELD_LIMIT", "LINE_LIMIT", "Item", "count_assets", "read_inventory"]
+__all__ = ["FIELD_LIMIT", "LINE_LIMIT", "STDIN", "Item", "count_assets", "read_inventory"]
+
+log = logging.getLogger(__name__)
+
+#: the inventory path that means standard input
+STDIN = Path("-")
 
 #: the most characters a CSV field may hold: Python's own csv default, 128 KiB
 FIELD_LIMIT = 128 * 1024
@@ -37,19 +49,63 @@ _CHUNK = 64 * 1024
 _UNDECODABLE = re.compile("[\udc80-\udcff]")
 
 
-def _is_jsonl(path: Path) -> bool:
+def _is_jsonl(path: Path, head: bytes) -> bool:
+    """JSON lines by the name's suffix, else when the first non-blank byte of ``head`` is ``{``."""
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         return True
     if path.suffix.lower() == ".csv":
         return False
-    with path.open("rb") as handle:
-        chunk = handle.read(_CHUNK).removeprefix(codecs.BOM_UTF8)
-        while chunk:
-            text = chunk.lstrip()
-            if text:
-                return text.startswith(b"{")
-            chunk = handle.read(_CHUNK)
-    return False
+    return head.removeprefix(codecs.BOM_UTF8).lstrip().startswith(b"{")
+
+
+def _head(raw: IO[bytes]) -> bytes:
+    """The first bytes of ``raw``, up to its first non-blank one (or some ``LINE_LIMIT``)."""
+    head = b""
+    while len(head) <= LINE_LIMIT:
+        chunk = raw.read(_CHUNK)
+        head += chunk
+        if not chunk or head.removeprefix(codecs.BOM_UTF8).strip():
+            break
+    return head
+
+
+def _sniffed(raw: IO[bytes]) -> tuple[bytes, IO[bytes]]:
+    """``raw``'s head, and a stream that reads ``raw`` from its start again: nothing is read
+    twice from ``raw`` itself, so a pipe works as a file does."""
+    head = _head(raw)
+    return head, io.BufferedReader(_Prefixed(head, raw), _CHUNK)
+
+
+class _Prefixed(io.RawIOBase):
+    """``head`` then the rest of ``raw``, as one stream read once."""
+
+    def __init__(self, head: bytes, raw: IO[bytes]) -> None:
+        super().__init__()
+        self._head = memoryview(head)
+        self._raw = raw
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._head:
+            size = min(len(buffer), len(self._head))
+            buffer[:size] = self._head[:size]
+            self._head = self._head[size:]
+            return size
+        data = self._raw.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def _open(path: Path) -> IO[bytes]:
+    if path == STDIN:  # closed with the inventory: the scan reads nothing else from it
+        return open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)
+    return path.open("rb", buffering=0)
 
 
 Item = tuple[int, dict[str, object] | QueryError]
@@ -58,17 +114,30 @@ Item = tuple[int, dict[str, object] | QueryError]
 def read_inventory(path: Path) -> Iterator[Item]:
     """Yield ``(line number, query data)`` per asset, or a ``QueryError`` for a bad line.
 
-    A file that cannot be read at all, or a CSV without a usable header, raises ``QueryError``.
+    ``path`` may be a pipe, or ``STDIN`` (``-``), which messages call ``<stdin>``. A file that
+    cannot be read at all, or a CSV without a usable header, raises ``QueryError``.
     """
+    name = "<stdin>" if path == STDIN else str(path)
     try:
-        jsonl = _is_jsonl(path)
-        raw = path.open("rb")
+        head, raw = _sniffed(_open(path))
     except OSError as exc:
-        raise QueryError(f"cannot read the inventory {path}: {exc.strerror}") from None
+        raise QueryError(f"cannot read the inventory {name}: {exc.strerror}") from None
+    jsonl = _is_jsonl(path, head)
     # newline="" keeps each line's own ending: csv needs it for quoted newlines
     with io.TextIOWrapper(raw, encoding="utf-8-sig", errors="surrogateescape", newline="") as text:
         lines = _Lines(text)
-        yield from (_jsonl if jsonl else _csv)(path, lines)
+        yield from (_jsonl if jsonl else _csv)(name, lines)
+
+
+def _warn_ignored(name: str, line: int, keys: set[str]) -> None:
+    shown = ", ".join(sorted(map(_shown, keys)))
+    log.warning(
+        "%s:%d: ignored keys that are no query keys: %s (those are %s; said once per inventory)",
+        name,
+        line,
+        shown,
+        ", ".join(_COLUMNS),
+    )
 
 
 class _BadLine(Exception):
@@ -124,7 +193,8 @@ class _Lines:
         return piece
 
 
-def _jsonl(path: Path, lines: _Lines) -> Iterator[Item]:
+def _jsonl(path: str, lines: _Lines) -> Iterator[Item]:
+    warned = False
     while True:
         lines.record()
         try:
@@ -152,10 +222,14 @@ def _jsonl(path: Path, lines: _Lines) -> Iterator[Item]:
         if not isinstance(data, dict):
             yield number, QueryError(f"{path}:{number}: not a JSON object")
             continue
-        yield number, data
+        extra = set(data) - set(_COLUMNS)
+        if extra and not warned:
+            _warn_ignored(path, number, extra)
+            warned = True
+        yield number, {key: value for key, value in data.items() if key in _COLUMNS}
 
 
-def _csv(path: Path, lines: _Lines) -> Iterator[Item]:
+def _csv(path: str, lines: _Lines) -> Iterator[Item]:
     reader = csv.reader(lines)
     try:
         fields = next(reader, [])
@@ -168,6 +242,9 @@ def _csv(path: Path, lines: _Lines) -> Iterator[Item]:
             f"{path}:1: the CSV header needs one of {', '.join(QUERY_KEYS)} "
             f"(found: {', '.join(map(_shown, header)) or 'nothing'})"
         )
+    extra = set(header) - set(_COLUMNS)
+    if extra:
+        _warn_ignored(path, 1, extra)
     while True:
         lines.record()
         try:
@@ -204,9 +281,12 @@ def _reason(exc: _BadLine | csv.Error) -> str:
 
 
 def count_assets(path: Path) -> int | None:
-    """How many non-blank lines of assets a regular file holds (for a progress bar), or None."""
+    """How many non-blank lines of assets a regular file holds (for a progress bar), or None
+    for anything else: a pipe can be read only once, by ``read_inventory``."""
     count = 0
     try:
+        if path == STDIN or not stat.S_ISREG(path.stat().st_mode):
+            return None
         with path.open("rb") as handle:
             content = False  # the line read so far has more than white space
             for chunk in iter(lambda: handle.read(_CHUNK), b""):
@@ -215,8 +295,9 @@ def count_assets(path: Path) -> int | None:
                     count += content or bool(segment.strip())
                     content = False
                 content = content or bool(rest.strip())
-        count += content
-        jsonl = _is_jsonl(path)
+            count += content
+            handle.seek(0)
+            jsonl = _is_jsonl(path, _head(handle))
     except OSError:
         return None
     return count if jsonl else max(count - 1, 0)

@@ -65,26 +65,37 @@ def test_not_found_exits_3_with_the_in_process_line(running_agent: AgentProcess)
 
 
 @pytest.mark.parametrize(
-    ("vault", "message"),
+    ("vault", "message", "code", "slug"),
     [
-        (lambda: {"password": "not-the-admin-password"}, "refused"),
-        (lambda: {"port": closed_port(), "retries": 1, "connect_timeout": 2.0}, "cannot reach"),
+        (lambda: {"password": "not-the-admin-password"}, "refused", 5, "vault-error"),
+        (
+            lambda: {"port": closed_port(), "retries": 1, "connect_timeout": 2.0},
+            "cannot reach",
+            4,
+            "vault-unavailable",
+        ),
     ],
     ids=["login-refused", "unreachable"],
 )
-def test_a_vault_error_exits_1_with_the_in_process_line(
+def test_a_vault_error_exits_as_in_process_with_the_same_line(
     secret_server: DevServer,
     agent_home: Path,
     write_agent_config: WriteConfig,
     vault: Callable[[], dict[str, object]],
     message: str,
+    code: int,
+    slug: str,
 ) -> None:
     table = {"type": "thycotic", **secret_server.thycotic_table(**vault())}
     write_agent_config(providers={"vault": table})
     with AgentProcess(agent_home):
         via_agent = resolve(agent_home, "--agent", "--asset-name", WEB)
+        as_json = resolve(agent_home, "--agent", "--error-json", "--asset-name", WEB)
     in_process = resolve(agent_home, "--asset-name", WEB)
-    assert (via_agent.returncode, via_agent.stdout) == (1, "")
+    assert (via_agent.returncode, via_agent.stdout) == (code, "")
+    assert in_process.returncode == code
+    problem = json.loads(as_json.stderr)
+    assert (as_json.returncode, problem["error"], problem["exit_code"]) == (code, slug, code)
     assert via_agent.stderr.startswith("credchain: error: ") and message in via_agent.stderr
     assert via_agent.stderr.count("\n") == 1
     assert via_agent.stderr == in_process.stderr
@@ -105,33 +116,37 @@ def test_a_bad_query_exits_1_with_the_in_process_line(
     assert via_agent.stderr == in_process.stderr
 
 
-def test_no_agent_exits_1_naming_the_socket(agent_home: Path) -> None:
+def test_no_agent_exits_4_naming_the_socket(agent_home: Path) -> None:
     missing = agent_home / "none.sock"
     done = resolve(agent_home, "--agent", str(missing), "--asset-name", WEB)
-    assert (done.returncode, done.stdout) == (1, "")
+    assert (done.returncode, done.stdout) == (4, "")  # try later
     assert done.stderr == f"credchain: error: no agent answers at unix:{missing}: " + (
         "No such file or directory\n"
     )
 
 
-def test_a_dead_agents_socket_file_exits_1_naming_it(agent_home: Path) -> None:
+def test_a_dead_agents_socket_file_exits_4_naming_it(agent_home: Path) -> None:
     stale = agent_home / "agent.sock"
     with socket.socket(socket.AF_UNIX) as sock:
         sock.bind(str(stale))  # bound, never listening: what an agent killed with -9 leaves
     done = resolve(agent_home, "--agent", "--asset-name", WEB)
-    assert (done.returncode, done.stdout) == (1, "")
+    assert (done.returncode, done.stdout) == (4, "")
+    as_json = resolve(agent_home, "--agent", "--error-json", "--asset-name", WEB)
+    assert json.loads(as_json.stderr)["error"] == "agent-unavailable"
     assert (
         done.stderr == f"credchain: error: no agent answers at unix:{stale}: Connection refused\n"
     )
 
 
-def test_a_caller_the_agent_refuses_exits_1_with_its_reason(
+def test_a_caller_the_agent_refuses_exits_5_with_its_reason(
     secret_server: DevServer, agent_home: Path, write_agent_config: WriteConfig
 ) -> None:
     write_agent_config(secret_server, agent={"allow_uids": [], "allow_gids": [4242424]})
     with AgentProcess(agent_home):
         done = resolve(agent_home, "--agent", "--asset-name", WEB)
-    assert (done.returncode, done.stdout) == (1, "")
+        as_json = resolve(agent_home, "--agent", "--error-json", "--asset-name", WEB)
+    assert (done.returncode, done.stdout) == (5, "")  # refused
+    assert json.loads(as_json.stderr)["error"] == "forbidden"
     assert done.stderr.startswith("credchain: error: the agent refused this caller: uid ")
     assert "is not allowed" in done.stderr and done.stderr.count("\n") == 1
 
@@ -204,3 +219,18 @@ def test_agent_refuses_flags_it_cannot_honour(args: tuple[str, ...], message: st
     result = CliRunner().invoke(main, ["resolve", "--agent", *args])
     assert result.exit_code == 2
     assert message in result.stderr
+
+
+def test_explain_asks_the_agent_for_the_same_trace(
+    running_agent: AgentProcess, secret_server: DevServer
+) -> None:
+    home = running_agent.home
+    via_agent = run_credchain(home, "explain", "--json", "--agent", "--asset-name", WEB)
+    in_process = run_credchain(home, "explain", "--json", "--asset-name", WEB)
+    assert via_agent.returncode == in_process.returncode == 0, via_agent.stderr
+    steps = [
+        [(s["entry"], s["outcome"]) for s in json.loads(done.stdout)["steps"]]
+        for done in (via_agent, in_process)
+    ]
+    assert steps[0] == steps[1] and steps[0][-1][1] == "found"
+    assert_no_secrets(via_agent.stdout, [demo_password(WEB), secret_server.admin.password])

@@ -54,7 +54,7 @@ def test_debug_anywhere_shows_the_traceback_of_a_core_command(home: Path, args: 
 
 def test_without_debug_it_is_one_line(home: Path) -> None:
     result = run("resolve", "--json", "--asset-name", "web-01")
-    assert result.exit_code == 1 and result.stderr.count("\n") == 1
+    assert result.exit_code == 5 and result.stderr.count("\n") == 1
 
 
 @pytest.mark.parametrize("args", [["--debug", "lab", "fail"], ["lab", "fail", "--debug"]])

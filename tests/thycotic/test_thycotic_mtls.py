@@ -216,7 +216,7 @@ def test_a_missing_relative_client_cert_is_named_with_the_home(
 ) -> None:
     write_config(config_for(server, client_cert="tls/absent.pem"))
     result = CliRunner().invoke(main, ["resolve", "--json", "--asset-name", "x"])
-    assert result.exit_code == 1
+    assert result.exit_code == 5  # misconfigured
     assert "client_cert" in result.stderr and "read relative to the credchain home" in result.stderr
 
 
@@ -256,7 +256,7 @@ def test_a_client_certificate_kept_in_another_secret_is_fetched_with_cert_get(
 def test_the_refusal_is_one_line_from_the_cli(server: DevServer, write_config: WriteConfig) -> None:
     write_config(config_for(server))
     result = CliRunner().invoke(main, ["resolve", "--json", "--asset-name", ASSET.asset_name or ""])
-    assert result.exit_code == 1
+    assert result.exit_code == 5  # refused: TLS
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "requires a client certificate" in lines[0]
 

@@ -73,7 +73,7 @@ def test_a_ca_missing_from_the_host_store_is_refused_in_one_line(
     secret_server: DevServer, home: Path, other_ca: Path
 ) -> None:
     result = resolve_json(secret_server, home, store=other_ca)
-    assert (result.returncode, result.stdout) == (1, "")
+    assert (result.returncode, result.stdout) == (5, "")  # refused: TLS
     assert result.stderr.count("\n") == 1
     assert "system trust store" in result.stderr
     assert str(secret_server.fingerprint_sha256) in result.stderr
@@ -91,7 +91,7 @@ def test_certifi_bundle_does_not_decide(
         "def contents():\n    with open(where()) as f:\n        return f.read()\n"
     )
     result = resolve_json(secret_server, home, store=other_ca, extra_path=fake)
-    assert (result.returncode, result.stdout) == (1, ""), result.stderr
+    assert (result.returncode, result.stdout) == (5, ""), result.stderr
     assert "failed verification against the system trust store" in result.stderr
 
 

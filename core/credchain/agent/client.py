@@ -44,7 +44,12 @@ class AgentUnavailable(ProviderUnavailable):
 
 
 class AgentRefused(CredchainError):
-    """The agent does not serve this caller (its ``[agent]`` policy, or a missing token)."""
+    """The agent does not serve this caller (its ``[agent]`` policy, or a missing token);
+    ``slug`` is the problem's (``forbidden`` or ``unauthorized``)."""
+
+    def __init__(self, message: str, *, slug: str = "forbidden") -> None:
+        super().__init__(message)
+        self.slug = slug
 
 
 def default_socket(environ: Mapping[str, str] | None = None) -> Path:
@@ -195,7 +200,7 @@ class Client:
         except (ValueError, KeyError, TypeError):
             raise CredchainError(f"the agent answered HTTP {status}") from None
         if slug in ("forbidden", "unauthorized"):
-            raise AgentRefused(f"the agent refused this caller: {detail}")
+            raise AgentRefused(f"the agent refused this caller: {detail}", slug=slug)
         raise error_class(slug)(detail)
 
 

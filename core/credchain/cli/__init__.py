@@ -104,6 +104,7 @@ COMMANDS: dict[str, str] = {
     "dev-server": "credchain.devserver.cli:dev_server",
     "disable": "credchain.cli.admin:disable",
     "enable": "credchain.cli.admin:enable",
+    "explain": "credchain.cli.explain:explain",
     "providers": "credchain.cli.providers:providers",
     "resolve": "credchain.cli.resolve:resolve",
     "status": "credchain.cli.admin:status",

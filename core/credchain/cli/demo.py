@@ -50,7 +50,10 @@ def demo() -> None:
         for line in summary.lines(run.resolver):
             click.echo(line)
         click.echo()
-        click.echo(f"Why {FELL_THROUGH.label()} got no credential (credchain explain):")
+        click.echo(
+            f"Why {FELL_THROUGH.label()} got no credential "
+            f"('credchain explain --asset-name NAME' shows this for your chain):"
+        )
         trace = run.resolver.explain(FELL_THROUGH)
         print_table(
             ("entry", "type", "outcome", "reason", "ms"),

@@ -1,9 +1,15 @@
 """``credchain resolve``: one asset's credential, for people or (``--json``) for scanners.
 
-Machine contract with ``--json``: the SAFE dict alone on stdout; exit 0 found, 3 not found, 1 any
-other error, with one line on stderr (control characters in it escaped, so it stays one line)
+Machine contract with ``--json``: the SAFE dict alone on stdout; the exit code tells the case
+apart by the error's type (``credchain.cli.exits``: 0 found, 3 not found, 4 try later, 5 refused
+or misconfigured, 6 disabled, 7 past ``--timeout``, 1 any other error), with one line on stderr
+(control characters in it escaped, so it stays one line; with ``--error-json`` a JSON object)
 and no log record unless ``--debug``. The query comes from the flags, or as a JSON object on
 stdin when no flag is given. ``--inventory FILE`` resolves a whole scan (``credchain.cli.scan``).
+
+``--timeout S`` bounds the whole call, the configuration's loading included: a watchdog thread
+waits for the lookup, and past S the process prints its error and ends at once
+(``os._exit``), so nothing is on stdout. The SAFE dict is only written after the lookup returned.
 
 ``--agent [SOCKET]`` asks a running ``credchain agent`` (``credchain.agent.Client``) instead of
 walking the chain here, under the same contract and with the same lines for the same errors.
@@ -14,6 +20,7 @@ scanner calls per asset, so its start-up is the cost that matters (docs/agent.md
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,15 +28,32 @@ from typing import TYPE_CHECKING
 import click
 
 from credchain.cli import machine_output
-from credchain.cli.output import terminal_safe
-from credchain.errors import CredchainError, CredentialNotFound, QueryError
+from credchain.cli.exits import (
+    EXIT_FOUND,
+    EXIT_LINES_FAILED,
+    bounded,
+    error_line,
+)
+from credchain.errors import CredchainError, CredentialNotFound, QueryError, TimedOut
 from credchain.models import AssetQuery
 from credchain.scan import Concurrency
 
 if TYPE_CHECKING:
     from credchain.models import SafeCredential
 
-EXIT_FOUND, EXIT_ERROR, EXIT_NOT_FOUND = 0, 1, 3
+#: ``resolve --help``'s list of exit codes (\b: click keeps the lines as they are)
+EXIT_CODES_HELP = """\b
+Exit codes (docs/scanner-integration.md):
+  0  found
+  1  any other error (a bad query, an unusable inventory file)
+  2  usage error
+  3  not found: every chain entry said "not here"
+  4  try later: a vault (or the agent) is unavailable
+  5  refused or misconfigured: login refused, access denied, TLS, config
+  6  credchain is disabled ('credchain enable')
+  7  no answer within --timeout
+  8  --inventory: the scan ran, but some lines failed
+"""
 #: the most of stdin read for one query: a query is three short values
 MAX_STDIN = 1024 * 1024
 
@@ -64,7 +88,7 @@ class Width(click.ParamType[Concurrency]):
         self.fail(f"{value!r} is not 'auto' nor a number from 1 to 256", param, ctx)
 
 
-def _read_query(
+def read_query(
     asset_name: str | None, ip_address: str | None, cmdb_id: str | None, domain: str | None
 ) -> AssetQuery:
     if asset_name is None and ip_address is None and cmdb_id is None:
@@ -113,7 +137,7 @@ def _lookup(query: AssetQuery, config_path: str | None, agent_socket: str | None
         return client.resolve(query)
 
 
-@click.command()
+@click.command(epilog=EXIT_CODES_HELP)
 @click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
 @click.option(
     "--agent",
@@ -131,9 +155,20 @@ def _lookup(query: AssetQuery, config_path: str | None, agent_socket: str | None
 @click.option("--domain", help="The asset's domain, when the scanner knows it.")
 @click.option("--json", "as_json", is_flag=True, help="Print the SAFE dict only (machine use).")
 @click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="S",
+    help="Give up after S seconds, the whole call included (exit 7, nothing on stdout).",
+)
+@click.option(
+    "--error-json",
+    is_flag=True,
+    help='Print an error as one JSON object on stderr: {"error": SLUG, "message", "exit_code"}.',
+)
+@click.option(
     "--inventory",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Resolve every asset of a CSV (with a header) or JSON-lines file.",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=Path),
+    help="Resolve every asset of a CSV (with a header) or JSON-lines file; '-' reads stdin.",
 )
 @click.option(
     "--output",
@@ -171,6 +206,8 @@ def resolve(
     cmdb_id: str | None,
     domain: str | None,
     as_json: bool,
+    timeout: float | None,
+    error_json: bool,
     inventory: Path | None,
     output: Path | None,
     show_secrets: bool,
@@ -188,14 +225,74 @@ def resolve(
         )
     if agent_socket is not None and config_path is not None:
         raise click.UsageError("--agent takes no --config: the agent answers with its own")
+    for flag, given in (("--show-secrets", show_secrets), ("--output", output is not None)):
+        if given and inventory is None:
+            raise click.UsageError(f"{flag} goes with --inventory only")
+    debug = bool(ctx.find_root().params.get("debug"))
     if inventory is not None:
-        from credchain.cli.scan import run_inventory
-        from credchain.resolver import Resolver
-
         if as_json or asset_name or ip_address or cmdb_id:
             raise click.UsageError("--inventory takes no --json or asset flags")
+        if timeout is not None:
+            raise click.UsageError("--inventory takes no --timeout: each lookup has its deadline")
+        ctx.exit(
+            _scan(
+                inventory,
+                config_path,
+                output=output,
+                show_secrets=show_secrets,
+                concurrency=concurrency,
+                max_concurrency=max_concurrency,
+                negative_ttl=negative_ttl,
+                debug=debug,
+                error_json=error_json,
+            )
+        )
+
+    def lookup() -> tuple[AssetQuery, SafeCredential]:
+        query = read_query(asset_name, ip_address, cmdb_id, domain)
+        return query, _lookup(query, config_path, agent_socket)
+
+    try:
+        query, credential = bounded(lookup, timeout)
+    except TimedOut as exc:
+        line, code = error_line(exc, as_json=error_json)
+        click.echo(line, err=True)
+        sys.stderr.flush()
+        # the lookup's thread cannot be stopped, and waiting for it is what --timeout forbids
+        os._exit(code)
+    except Exception as exc:  # the machine contract promises one line, never a traceback
+        if debug and not isinstance(exc, CredentialNotFound):
+            raise
+        line, code = error_line(exc, as_json=error_json)
+        click.echo(line, err=True)
+        ctx.exit(code)
+    if as_json:
+        click.echo(json.dumps(credential.to_safe_dict()))
+        return
+    from credchain.cli.output import print_credential
+
+    print_credential(credential, query)
+
+
+def _scan(
+    inventory: Path,
+    config_path: str | None,
+    *,
+    output: Path | None,
+    show_secrets: bool,
+    concurrency: Concurrency,
+    max_concurrency: int,
+    negative_ttl: float | None,
+    debug: bool,
+    error_json: bool,
+) -> int:
+    """Run ``--inventory``; its exit code: 0, 8 when lines failed, or the error's code."""
+    from credchain.cli.scan import run_inventory
+    from credchain.resolver import Resolver
+
+    try:
         with Resolver.from_config(config_path) as resolver:
-            run_inventory(
+            summary = run_inventory(
                 resolver,
                 inventory,
                 output=output,
@@ -204,27 +301,11 @@ def resolve(
                 max_concurrency=max_concurrency,
                 negative_ttl=negative_ttl,
             )
-        return
-    debug = bool(ctx.find_root().params.get("debug"))
-    try:
-        query = _read_query(asset_name, ip_address, cmdb_id, domain)
-        credential = _lookup(query, config_path, agent_socket)
-    except CredentialNotFound as exc:
-        click.echo(f"credchain: not found: {terminal_safe(exc)}", err=True)
-        ctx.exit(EXIT_NOT_FOUND)
     except CredchainError as exc:
         if debug:
             raise
-        click.echo(f"credchain: error: {terminal_safe(exc)}", err=True)
-        ctx.exit(EXIT_ERROR)
-    except Exception as exc:  # the machine contract promises one line, never a traceback
-        if debug:
-            raise
-        click.echo(f"credchain: error: unexpected {type(exc).__name__}", err=True)
-        ctx.exit(EXIT_ERROR)
-    if as_json:
-        click.echo(json.dumps(credential.to_safe_dict()))
-        return
-    from credchain.cli.output import print_credential
-
-    print_credential(credential, query)
+        line, code = error_line(exc, as_json=error_json)
+        click.echo(line, err=True)
+        return code
+    answered = summary.by_outcome["found"] + summary.by_outcome["not_found"]
+    return EXIT_LINES_FAILED if summary.total > answered else EXIT_FOUND
