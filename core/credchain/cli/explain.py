@@ -18,7 +18,7 @@ import click
 
 from credchain.cli import machine_output
 from credchain.cli.exits import error_line
-from credchain.cli.resolve import read_query
+from credchain.cli.resolve import query_options, read_query
 from credchain.models import AssetQuery
 
 
@@ -36,21 +36,7 @@ def _trace(query: AssetQuery, config_path: str | None, agent_socket: str | None)
 
 
 @click.command()
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
-@click.option(
-    "--agent",
-    "agent_socket",
-    is_flag=False,
-    flag_value="",
-    default=None,
-    metavar="[SOCKET]",
-    help="Ask a running 'credchain agent' on SOCKET [default: $CREDCHAIN_AGENT_SOCKET, "
-    "else agent.sock in the home] instead of walking the chain here.",
-)
-@click.option("--asset-name", help="The asset's name.")
-@click.option("--ip-address", help="The asset's IP address or host name.")
-@click.option("--cmdb-id", help="The asset's CMDB id.")
-@click.option("--domain", help="The asset's domain, when the scanner knows it.")
+@query_options
 @click.option("--json", "as_json", is_flag=True, help="Print the trace as one JSON object.")
 @click.option("--error-json", is_flag=True, help="Print an error as one JSON object on stderr.")
 @click.pass_context

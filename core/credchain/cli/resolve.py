@@ -22,8 +22,9 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -68,6 +69,39 @@ def _stdin_text() -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise QueryError("the query on stdin is not UTF-8 text") from None
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def query_options(command: F) -> F:
+    """The options of a query and where to ask it, shared by ``resolve`` and ``explain``:
+    ``--config``, ``--agent [SOCKET]``, ``--asset-name``, ``--ip-address``, ``--cmdb-id``,
+    ``--domain``."""
+    for option in reversed(
+        (
+            click.option(
+                "--config", "config_path", type=click.Path(dir_okay=False), help="Config file."
+            ),
+            click.option(
+                "--agent",
+                "agent_socket",
+                is_flag=False,
+                flag_value="",
+                default=None,
+                metavar="[SOCKET]",
+                help="Ask a running 'credchain agent' on SOCKET [default: "
+                "$CREDCHAIN_AGENT_SOCKET, else agent.sock in the home] instead of walking the "
+                "chain here.",
+            ),
+            click.option("--asset-name", help="The asset's name."),
+            click.option("--ip-address", help="The asset's IP address or host name."),
+            click.option("--cmdb-id", help="The asset's CMDB id."),
+            click.option("--domain", help="The asset's domain, when the scanner knows it."),
+        )
+    ):
+        command = option(command)
+    return command
 
 
 class Width(click.ParamType[Concurrency]):
@@ -138,21 +172,7 @@ def _lookup(query: AssetQuery, config_path: str | None, agent_socket: str | None
 
 
 @click.command(epilog=EXIT_CODES_HELP)
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="Config file.")
-@click.option(
-    "--agent",
-    "agent_socket",
-    is_flag=False,
-    flag_value="",
-    default=None,
-    metavar="[SOCKET]",
-    help="Ask a running 'credchain agent' on SOCKET [default: $CREDCHAIN_AGENT_SOCKET, "
-    "else agent.sock in the home] instead of walking the chain here.",
-)
-@click.option("--asset-name", help="The asset's name.")
-@click.option("--ip-address", help="The asset's IP address or host name.")
-@click.option("--cmdb-id", help="The asset's CMDB id.")
-@click.option("--domain", help="The asset's domain, when the scanner knows it.")
+@query_options
 @click.option("--json", "as_json", is_flag=True, help="Print the SAFE dict only (machine use).")
 @click.option(
     "--timeout",
