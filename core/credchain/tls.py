@@ -52,16 +52,7 @@ MAX_CLIENT_FILE_BYTES = 1024 * 1024
 
 def check_ca_bundle(path: str) -> None:
     """Raise ``ValueError`` saying why ``path`` (absolute) is no usable PEM file of CAs."""
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise ValueError(f"{path} does not exist") from None
-    except OSError as exc:
-        raise ValueError(f"{path} cannot be read ({exc.strerror})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise ValueError(f"{path} is not a regular file")
-    if info.st_size > MAX_CA_BUNDLE_BYTES:
-        raise ValueError(f"{path} is over 16 MiB: not a CA bundle")
+    _check_file(path, "CA bundle", MAX_CA_BUNDLE_BYTES)
     try:
         ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=path)
     except ssl.SSLError:
@@ -74,7 +65,8 @@ class _NoPassword(Exception):
     """Raised from the password callback: the key is encrypted and no password was given."""
 
 
-def _check_file(path: str, what: str) -> None:
+def _check_file(path: str, what: str, most: int = MAX_CLIENT_FILE_BYTES) -> None:
+    """Raise ``ValueError`` unless ``path`` is a regular file of at most ``most`` bytes."""
     try:
         info = os.stat(path)
     except FileNotFoundError:
@@ -83,8 +75,8 @@ def _check_file(path: str, what: str) -> None:
         raise ValueError(f"{path} cannot be read ({exc.strerror})") from None
     if not stat.S_ISREG(info.st_mode):
         raise ValueError(f"{path} is not a regular file")
-    if info.st_size > MAX_CLIENT_FILE_BYTES:
-        raise ValueError(f"{path} is over 1 MiB: not a {what}")
+    if info.st_size > most:
+        raise ValueError(f"{path} is over {most // (1024 * 1024)} MiB: not a {what}")
 
 
 class _ClientProblem(ValueError):
