@@ -46,7 +46,7 @@ def rate_by_n(rows: list[dict[str, Any]], out: Path, latency: float = 20.0) -> P
         title=f"Assets per second against N, vault latency {latency:g} ms",
     )
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2)
     return _save(figure, out / "picture-rate-by-n.png")
 
 
@@ -66,7 +66,7 @@ def rate_by_latency(rows: list[dict[str, Any]], out: Path, size: int = 2000) -> 
         title=f"Assets per second against latency, N = {size:,}",
     )
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8)
+    axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2)
     return _save(figure, out / "picture-rate-by-latency.png")
 
 
@@ -100,7 +100,7 @@ def requests_per_asset(rows: list[dict[str, Any]], out: Path, latency: float = 2
 
 def _save(figure: Any, path: Path) -> Path:
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    figure.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(figure)
     return path
 
