@@ -22,7 +22,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -52,27 +52,40 @@ def dataset(count: int) -> dict[str, Any]:
     return {"admin": {"username": "admin", "password": "bench-admin-pw"}, "secrets": secrets}
 
 
-def tss_sdk(server: DevServerProcess, names: list[str]) -> Callable[[], None]:
+def tss_sdk_lookup(info: Mapping[str, Any]) -> Callable[[str], None]:
+    """One asset the way python-tss-sdk's README does it: search by name, then get the secret."""
     from delinea.secrets.server import PasswordGrantAuthorizer, SecretServer
 
-    os.environ["REQUESTS_CA_BUNDLE"] = server.info["ca_cert"]
-    authorizer = PasswordGrantAuthorizer(server.info["url"], "admin", "bench-admin-pw")
-    client = SecretServer(server.info["url"], authorizer)
+    os.environ["REQUESTS_CA_BUNDLE"] = info["ca_cert"]
+    authorizer = PasswordGrantAuthorizer(info["url"], "admin", "bench-admin-pw")
+    client = SecretServer(info["url"], authorizer)
+
+    def one(name: str) -> None:
+        found = json.loads(client.search_secrets(query_params={"filter.searchText": name}))
+        secret = client.get_secret(found["records"][0]["id"])
+        assert any(item["slug"] == "password" for item in secret["items"])
+
+    return one
+
+
+def tss_sdk(server: DevServerProcess, names: list[str]) -> Callable[[], None]:
+    one = tss_sdk_lookup(server.info)
 
     def run() -> None:
         for name in names:
-            found = json.loads(client.search_secrets(query_params={"filter.searchText": name}))
-            secret = client.get_secret(found["records"][0]["id"])
-            assert any(item["slug"] == "password" for item in secret["items"])
+            one(name)
 
     return run
 
 
-def raw_client(server: DevServerProcess, names: list[str], threads: int) -> Callable[[], None]:
+def raw_lookup(info: Mapping[str, Any], pool_size: int) -> Callable[[str], None]:
+    """One asset by a hand-written keep-alive ``requests.Session`` (token fetched here, once):
+    one search with ``filter.extendedFields``. Thread-safe up to ``pool_size`` connections."""
     session = requests.Session()
-    session.verify = server.info["ca_cert"]
-    session.mount("https://", requests.adapters.HTTPAdapter(pool_maxsize=threads))
-    url = server.info["url"]
+    session.trust_env = False  # else REQUESTS_CA_BUNDLE in the environment overrides verify
+    session.verify = info["ca_cert"]
+    session.mount("https://", requests.adapters.HTTPAdapter(pool_maxsize=pool_size))
+    url = info["url"]
     form = {"grant_type": "password", "username": "admin", "password": "bench-admin-pw"}
     token = session.post(f"{url}/oauth2/token", data=form, timeout=30).json()["access_token"]
     headers = {"Authorization": f"Bearer {token}"}
@@ -88,6 +101,12 @@ def raw_client(server: DevServerProcess, names: list[str], threads: int) -> Call
             f"{url}/api/v1/secrets", params=params, headers=headers, timeout=30
         ).json()
         assert body["records"][0]["extendedFields"]
+
+    return one
+
+
+def raw_client(server: DevServerProcess, names: list[str], threads: int) -> Callable[[], None]:
+    one = raw_lookup(server.info, threads)
 
     def run() -> None:
         if threads == 1:

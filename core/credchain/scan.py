@@ -27,9 +27,10 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
+from queue import SimpleQueue
 from typing import TYPE_CHECKING, Literal
 
 from credchain import pacing
@@ -152,11 +153,14 @@ class Scan:
         done = 0
         source = enumerate(queries)
         window = 2 * self.concurrency
+        # Each walk reports its end on a queue: waiting for the next costs the same however many
+        # are in flight (``wait(FIRST_COMPLETED)`` locks and unlocks every pending future).
+        finished: SimpleQueue[Future[Resolution]] = SimpleQueue()
+        in_flight = 0
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="credchain-scan") as pool:
-            pending: set[Future[Resolution]] = set()
             exhausted = False
             while True:
-                while not exhausted and len(pending) < window:
+                while not exhausted and in_flight < window:
                     item = next(source, None)
                     if item is None:
                         exhausted = True
@@ -171,16 +175,16 @@ class Scan:
                             progress(done, result)
                         yield result
                         continue
-                    pending.add(pool.submit(self.answer, query, index))
-                if not pending:
+                    pool.submit(self.answer, query, index).add_done_callback(finished.put)
+                    in_flight += 1
+                if not in_flight:
                     return
-                finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    result = future.result()
-                    done += 1
-                    if progress is not None:
-                        progress(done, result)
-                    yield result
+                result = finished.get().result()
+                in_flight -= 1
+                done += 1
+                if progress is not None:
+                    progress(done, result)
+                yield result
 
     def cached(self, query: AssetQuery, index: int = 0) -> Resolution | None:
         """The cached ``Resolution`` of ``query``, or None: never walks, never waits."""
