@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from .datafile import SecretSpec
+from .tls import new_ca
 
 __all__ = [
     "CERTIFICATES_FOLDER",
@@ -83,19 +84,8 @@ def _key_pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> str:
 def make_demo_certificates(now: datetime.datetime) -> list[DemoCertificate]:
     """New demo certificates, valid (or not) relative to ``now``."""
     day = datetime.timedelta(days=1)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name("credchain demo CA")
-    ca = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - 400 * day)
-        .not_valid_after(now + 3650 * day)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca_key, ca = new_ca(ca_name, now - 400 * day, now + 3650 * day)
 
     def issue(
         host: str,

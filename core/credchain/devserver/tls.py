@@ -28,6 +28,7 @@ __all__ = [
     "kept_identity",
     "make_client_identity",
     "make_identity",
+    "new_ca",
 ]
 
 #: how long a certificate kept in ``--cert-dir`` is valid (a throw-away one: two days)
@@ -58,21 +59,16 @@ def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
-def make_identity(directory: Path, generation: int = 0, *, days: int = 2) -> ServerIdentity:
-    """Create a new CA and a server certificate signed by it, written as PEM under ``directory``.
-
-    Each call makes a *new* CA too, so a swapped certificate fails CA verification as well as
-    pinning. EC P-256 keys: generated in milliseconds and cheap to handshake.
-    """
-    now = datetime.datetime.now(datetime.UTC)
-    start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=days)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = _name(f"credchain dev-server CA {generation}")
-    ca_cert = (
+def new_ca(
+    name: x509.Name, start: datetime.datetime, end: datetime.datetime
+) -> tuple[ec.EllipticCurvePrivateKey, x509.Certificate]:
+    """A new self-signed CA (EC P-256) called ``name``, valid from ``start`` to ``end``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
         x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(start)
         .not_valid_after(end)
@@ -91,9 +87,22 @@ def make_identity(directory: Path, generation: int = 0, *, days: int = 2) -> Ser
             ),
             critical=True,
         )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
-        .sign(ca_key, hashes.SHA256())
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .sign(key, hashes.SHA256())
     )
+    return key, cert
+
+
+def make_identity(directory: Path, generation: int = 0, *, days: int = 2) -> ServerIdentity:
+    """Create a new CA and a server certificate signed by it, written as PEM under ``directory``.
+
+    Each call makes a *new* CA too, so a swapped certificate fails CA verification as well as
+    pinning. EC P-256 keys: generated in milliseconds and cheap to handshake.
+    """
+    now = datetime.datetime.now(datetime.UTC)
+    start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=days)
+    ca_name = _name(f"credchain dev-server CA {generation}")
+    ca_key, ca_cert = new_ca(ca_name, start, end)
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder()
@@ -174,19 +183,8 @@ def make_client_identity(
     """
     now = datetime.datetime.now(datetime.UTC)
     start, end = now - datetime.timedelta(minutes=5), now + datetime.timedelta(days=2)
-    ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = _name(f"credchain client CA for {name}")
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca_key, ca_cert = new_ca(ca_name, start, end)
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
         x509.CertificateBuilder()
