@@ -27,47 +27,34 @@ HERE = Path(__file__).resolve().parent
 
 def _series(rows: list[dict[str, Any]], client: str, key: str, **where: float) -> list[Any]:
     picked = [r for r in rows if r["client"] == client and all(r[k] == v for k, v in where.items())]
-    return sorted((r[key], r) for r in picked)  # type: ignore[return-value]
+    return sorted(((r[key], r) for r in picked), key=lambda point: point[0])
+
+
+def _rate_plot(
+    rows: list[dict[str, Any]], out: Path, x: str, xlabel: str, title: str, **where: float
+) -> Path:
+    """Assets/s of every client against ``x`` (log-log), the other dimension fixed by ``where``."""
+    figure, axes = plt.subplots(figsize=(7, 4.5))
+    for client, (label, _) in CLIENTS.items():
+        points = _series(rows, client, x, **where)
+        if points:
+            axes.plot(
+                [v for v, _ in points], [r["assets_per_s"] for _, r in points], "o-", label=label
+            )
+    axes.set(xscale="log", yscale="log", xlabel=xlabel, ylabel="assets/s", title=title)
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2)
+    return _save(figure, out / f"picture-rate-by-{'n' if x == 'size' else 'latency'}.png")
 
 
 def rate_by_n(rows: list[dict[str, Any]], out: Path, latency: float = 20.0) -> Path:
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    for client, (label, _) in CLIENTS.items():
-        points = _series(rows, client, "size", latency_ms=latency)
-        if points:
-            axes.plot(
-                [n for n, _ in points], [r["assets_per_s"] for _, r in points], "o-", label=label
-            )
-    axes.set(
-        xscale="log",
-        yscale="log",
-        xlabel="assets N (N secrets)",
-        ylabel="assets/s",
-        title=f"Assets per second against N, vault latency {latency:g} ms",
-    )
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2)
-    return _save(figure, out / "picture-rate-by-n.png")
+    title = f"Assets per second against N, vault latency {latency:g} ms"
+    return _rate_plot(rows, out, "size", "assets N (N secrets)", title, latency_ms=latency)
 
 
 def rate_by_latency(rows: list[dict[str, Any]], out: Path, size: int = 2000) -> Path:
-    figure, axes = plt.subplots(figsize=(7, 4.5))
-    for client, (label, _) in CLIENTS.items():
-        points = _series(rows, client, "latency_ms", size=size)
-        if points:
-            axes.plot(
-                [x for x, _ in points], [r["assets_per_s"] for _, r in points], "o-", label=label
-            )
-    axes.set(
-        xscale="log",
-        yscale="log",
-        xlabel="vault latency per request, ms",
-        ylabel="assets/s",
-        title=f"Assets per second against latency, N = {size:,}",
-    )
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.17), ncol=2)
-    return _save(figure, out / "picture-rate-by-latency.png")
+    title = f"Assets per second against latency, N = {size:,}"
+    return _rate_plot(rows, out, "latency_ms", "vault latency per request, ms", title, size=size)
 
 
 def requests_per_asset(rows: list[dict[str, Any]], out: Path, latency: float = 20.0) -> Path:
