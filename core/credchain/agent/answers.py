@@ -16,10 +16,10 @@ from credchain.errors import QueryError
 from credchain.models import AssetQuery
 from credchain.scan import Resolution
 
-__all__ = ["answer", "audit_resolution", "ids", "json_value", "many_line", "read_query"]
+__all__ = ["answer", "audit_resolution", "ids", "many_line", "read_query"]
 
 
-def json_value(raw: bytes) -> object:
+def _json_value(raw: bytes) -> object:
     """The JSON value of a query body: UTF-8 only (RFC 8259), though ``json.loads`` would
     take UTF-16 and UTF-32 bytes too."""
     try:
@@ -32,8 +32,9 @@ def json_value(raw: bytes) -> object:
         raise QueryError("the query is not JSON credchain takes") from None
 
 
-def read_query(raw: bytes | object, audit: dict[str, Any]) -> AssetQuery:
-    data = json_value(raw) if isinstance(raw, bytes) else raw
+def read_query(raw: bytes, audit: dict[str, Any]) -> AssetQuery:
+    """The query in a body (or a resolve-many line); its identifiers go into ``audit``."""
+    data = _json_value(raw)
     if not isinstance(data, dict):
         raise QueryError(f"a query must be a JSON object, not {type(data).__name__}")
     query = AssetQuery.from_query_data(data)

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import StreamReader, web
 from aiohttp.http_exceptions import LineTooLong
 
-from credchain.agent.answers import answer, audit_resolution, ids, json_value, many_line, read_query
+from credchain.agent.answers import answer, audit_resolution, ids, many_line, read_query
 from credchain.agent.problems import problem_of
 from credchain.agent.service import Agent
 from credchain.errors import QueryError
@@ -66,7 +66,7 @@ async def stream_answers(
             try:
                 if raw is None or len(raw) > max_line:
                     raise QueryError(f"a query line is longer than {max_line} bytes")
-                query = read_query(json_value(raw), event)
+                query = read_query(raw, event)
             except QueryError as exc:
                 event.update(outcome="bad_request", reason=str(exc))
                 line = {"index": index, "outcome": "bad_request", "problem": problem_of(exc)}
