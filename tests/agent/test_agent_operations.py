@@ -4,7 +4,6 @@ systemd socket activation, and the audit file's rotation."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import stat
@@ -23,7 +22,7 @@ from credchain.devserver import DevServer
 from credchain.devserver.demo_data import DEMO_ASSETS
 from credchain.errors import CredentialNotFound
 from credchain.testing.agent import AgentProcess
-from credchain.testing.process import run_credchain
+from credchain.testing.process import child_environ, run_credchain
 
 
 @pytest.fixture(scope="module")
@@ -218,10 +217,9 @@ def test_socket_activation_serves_the_socket_systemd_passed(
         "os.environ.update(LISTEN_FDS='1', LISTEN_PID=str(os.getpid())); "
         "os.execv(sys.argv[2], sys.argv[2:])"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CREDCHAIN_", "PYTHON"))}
     child = subprocess.Popen(
         [sys.executable, "-c", wrapper, str(fd), sys.executable, "-m", "credchain", "agent"],
-        env={**env, "CREDCHAIN_HOME": str(agent_home)},
+        env=child_environ(agent_home),
         pass_fds=(fd,),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

@@ -15,7 +15,6 @@ file). ``stop()`` sends SIGTERM and returns the exit code.
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from pathlib import Path
 from types import TracebackType
 
 from credchain.agent.client import Client
+from credchain.testing.process import child_environ
 
 __all__ = ["AgentProcess"]
 
@@ -47,9 +47,7 @@ class AgentProcess:
     ) -> None:
         self.home = home
         self.socket_path = socket_path or home / "agent.sock"
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CREDCHAIN_", "PYTHON"))}
-        env["CREDCHAIN_HOME"] = str(home)
-        env.update(extra or {})
+        env = child_environ(home, extra)
         command = [sys.executable, "-m", "credchain", "agent", *args]
         if socket_path is not None:
             command += ["--socket", str(socket_path)]

@@ -15,13 +15,14 @@ Each node runs ``python -m credchain.testing.cluster`` with ``CREDCHAIN_HOME=hom
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
+
+from credchain.testing.process import child_environ
 
 __all__ = ["ScanNode"]
 
@@ -38,9 +39,7 @@ class ScanNode:
         extra: dict[str, str] | None = None,
         timeout: float = 60.0,
     ) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("CREDCHAIN_", "PYTHON"))}
-        env["CREDCHAIN_HOME"] = str(home)
-        env.update(extra or {})
+        env = child_environ(home, extra)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "credchain.testing.cluster", str(queries), str(concurrency)],
             env=env,

@@ -16,7 +16,16 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-__all__ = ["run_credchain"]
+__all__ = ["child_environ", "run_credchain"]
+
+
+def child_environ(home: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment for a child credchain of ``home``: without the parent's
+    ``CREDCHAIN_*`` and ``PYTHON*`` variables, with ``CREDCHAIN_HOME``, then ``extra``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CREDCHAIN_", "PYTHON"))}
+    env["CREDCHAIN_HOME"] = str(home)
+    env.update(extra or {})
+    return env
 
 
 def run_credchain(
@@ -29,12 +38,7 @@ def run_credchain(
     timeout: float = 60.0,
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m credchain ARGS`` for ``home``; never raises for a non-zero exit."""
-    base = (
-        dict(environ)
-        if environ is not None
-        else {k: v for k, v in os.environ.items() if not k.startswith(("CREDCHAIN_", "PYTHON"))}
-    )
-    base["CREDCHAIN_HOME"] = str(home)
+    base = child_environ(home) if environ is None else {**environ, "CREDCHAIN_HOME": str(home)}
     if pythonpath is not None:
         base["PYTHONPATH"] = str(pythonpath)
     base.update(extra or {})
