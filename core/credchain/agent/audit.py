@@ -45,6 +45,7 @@ import os
 import stat
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -83,7 +84,11 @@ class AuditLog:
             raise ValueError("an audit log goes to a file or to a stream, not both")
         if max_bytes < 0 or (max_bytes > 0 and backups < 1):
             raise ValueError("a rotated audit log needs max_bytes > 0 and backups >= 1")
-        self._now = now if now is not None else _utc_now
+        #: the clock as a datetime, when a test gives one; else the time's text is made from
+        #: ``time.time()``, its seconds part once a second
+        self._now = now
+        self._second = -1
+        self._second_text = ""
         self._lock = threading.Lock()
         self._failed = False
         self._lost = 0
@@ -97,7 +102,6 @@ class AuditLog:
             self._handler = _StreamHandler(stream if stream is not None else sys.stderr)
         else:
             self._handler = _open_file(path, max_bytes, backups)
-        self._handler.setFormatter(logging.Formatter("%(message)s"))
 
     def write(self, event: str, **fields: object) -> None:
         """Write one line: ``time``, ``event``, then ``fields`` without those that are None.
@@ -112,14 +116,13 @@ class AuditLog:
                 self._lost += 1
                 self._report(exc)
             return
-        record = logging.LogRecord(__name__, logging.INFO, __file__, 0, line, None, None)
         with self._lock:
             if self._closed:
                 self._lost += 1
                 self._report(ValueError("the audit log is closed"))
                 return
             self._handler.failure = None
-            self._handler.emit(record)
+            self._handler.write_line(line)
             if self._handler.failure is not None:
                 self._lost += 1
                 self._report(self._handler.failure)
@@ -138,7 +141,7 @@ class AuditLog:
                 self._handler.close()
 
     def _line(self, event: str, fields: dict[str, object]) -> str:
-        record: dict[str, object] = {"time": _timestamp(self._now()), "event": event}
+        record: dict[str, object] = {"time": self._time(), "event": event}
         for name, value in fields.items():
             if value is not None and name not in record:
                 record[name] = value
@@ -151,23 +154,36 @@ class AuditLog:
             line = line.translate(_LINE_BREAKS)
         return line
 
+    def _time(self) -> str:
+        if self._now is not None:
+            return _timestamp(self._now())
+        now = time.time()
+        second = int(now)
+        if second != self._second:  # racing threads write the same text: no lock needed
+            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = second
+        return f"{self._second_text}.{int((now - second) * 1000):03d}Z"
+
     def _report(self, exc: BaseException) -> None:
         if not self._failed:
             self._failed = True
             log.error("cannot write the audit log %s: %s", self.where, exc)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def _timestamp(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+#: built once: ``json.dumps`` with options builds an encoder per call
+_ENCODERS = {
+    ascii: json.JSONEncoder(ensure_ascii=ascii, allow_nan=False, default=str)
+    for ascii in (False, True)
+}
+
+
 def _dumps(record: dict[str, object], *, ensure_ascii: bool) -> str:
     try:
-        return json.dumps(record, ensure_ascii=ensure_ascii, allow_nan=False, default=str)
+        return _ENCODERS[ensure_ascii].encode(record)
     except (ValueError, TypeError):  # a float that is not finite, a cycle, a key not a string
         return json.dumps(_plain(record, ()), ensure_ascii=ensure_ascii, default=str)
 
@@ -187,16 +203,25 @@ def _plain(value: object, within: tuple[int, ...]) -> object:
 
 
 class _Handler(logging.Handler):
-    """What ``AuditLog`` needs of a handler: the exception of the last failed emit."""
+    """What ``AuditLog`` needs of a handler: a line written (and flushed), and the exception
+    of the last write that failed. Lines are written as they are: no ``LogRecord``."""
 
     failure: BaseException | None = None
 
-    def handleError(self, record: logging.LogRecord) -> None:
+    def write_line(self, line: str) -> None:
+        raise NotImplementedError
+
+    def handleError(self, record: logging.LogRecord | None) -> None:
         self.failure = sys.exception()
 
 
 class _StreamHandler(_Handler, logging.StreamHandler[TextIO]):
-    pass
+    def write_line(self, line: str) -> None:
+        try:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+        except Exception:
+            self.handleError(None)
 
 
 class _PrivateRotatingFile(_Handler, logging.handlers.RotatingFileHandler):
@@ -209,7 +234,7 @@ class _PrivateRotatingFile(_Handler, logging.handlers.RotatingFileHandler):
         self._size = os.fstat(stream.fileno()).st_size
         return stream
 
-    def emit(self, record: logging.LogRecord) -> None:
+    def write_line(self, line: str) -> None:
         """Write the line, rotating first when it would pass ``maxBytes``.
 
         The handler counts what it wrote instead of asking the file system per line, as the
@@ -218,7 +243,7 @@ class _PrivateRotatingFile(_Handler, logging.handlers.RotatingFileHandler):
         try:
             if self.stream is None:
                 self.stream = self._open()
-            line = self.format(record) + self.terminator
+            line += "\n"
             size = len(line) if line.isascii() else len(line.encode("utf-8"))
             if 0 < self.maxBytes <= self._size + size and self._size:
                 self.doRollover()
@@ -228,9 +253,9 @@ class _PrivateRotatingFile(_Handler, logging.handlers.RotatingFileHandler):
             self.stream.flush()
             self._size += size
         except Exception:
-            self.handleError(record)
+            self.handleError(None)
 
-    def handleError(self, record: logging.LogRecord) -> None:
+    def handleError(self, record: logging.LogRecord | None) -> None:
         super().handleError(record)
         stream, self.stream = self.stream, None
         if stream is not None:

@@ -15,6 +15,11 @@
 | ``credchain_vault_throttled_total``      | entry           | vault answers 429 (rate limit)    |
 
 Plus the standard ``process_*`` metrics (resident memory, open file descriptors, CPU).
+
+What every request updates (requests, their time, resolutions, cache hits, in flight) is kept
+as plain numbers and turned into metric families at each scrape: every update and every scrape
+runs on the event loop's thread, so no lock is taken per request, and a request touches a few
+dictionary entries instead of prometheus-client's per-sample locks and label checks.
 ``entry`` of a resolution is the entry that found the asset or whose failure ended the walk
 (``none`` when no entry answered). Vault counts survive config reloads.
 
@@ -26,18 +31,22 @@ more than the vault allows (see docs/scanner-integration.md).
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterator, Mapping
 
 from prometheus_client import (
     CollectorRegistry,
     Counter,
-    Gauge,
-    Histogram,
     PlatformCollector,
     ProcessCollector,
     generate_latest,
 )
-from prometheus_client.core import CounterMetricFamily
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 from credchain.scan import Resolution
@@ -50,6 +59,8 @@ VaultCounts = Callable[[], Mapping[tuple[str, str], int]]
 ThrottledCounts = Callable[[], Mapping[str, int]]
 
 _SECONDS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+#: the ``le`` label of each bucket, as prometheus-client writes them
+_LE = [*(str(float(b)) for b in _SECONDS), "+Inf"]
 
 
 class _VaultCollector(Collector):
@@ -80,8 +91,80 @@ class _VaultCollector(Collector):
         yield throttled
 
 
+class _Times:
+    """A histogram's numbers by label values: per-bucket counts (the last is ``+Inf``), sum."""
+
+    def __init__(self) -> None:
+        self.by_labels: dict[tuple[str, ...], tuple[list[int], list[float]]] = {}
+
+    def observe(self, labels: tuple[str, ...], seconds: float) -> None:
+        numbers = self.by_labels.get(labels)
+        if numbers is None:
+            numbers = self.by_labels[labels] = ([0] * len(_LE), [0.0])
+        numbers[0][bisect.bisect_left(_SECONDS, seconds)] += 1
+        numbers[1][0] += seconds
+
+    def family(self, name: str, documentation: str, label: str) -> HistogramMetricFamily:
+        family = HistogramMetricFamily(name, documentation, labels=[label])
+        for labels, (counts, total) in sorted(self.by_labels.items()):
+            running, buckets = 0, []
+            for le, count in zip(_LE, counts, strict=True):
+                running += count
+                buckets.append((le, float(running)))
+            family.add_metric(list(labels), buckets, total[0])
+        return family
+
+
+class _RequestTallies(Collector):
+    """What each request updates, as plain numbers (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.in_flight = 0
+        self.requests: dict[tuple[str, str], int] = {}
+        self.request_seconds = _Times()
+        self.resolutions: dict[tuple[str, str], int] = {}
+        self.resolution_seconds = _Times()
+        self.cache_hits = 0
+
+    def collect(self) -> Iterator[Metric]:
+        yield _counters(
+            "credchain_agent_requests", "HTTP requests answered", ["route", "status"], self.requests
+        )
+        yield self.request_seconds.family(
+            "credchain_agent_request_seconds", "Time to answer a request", "route"
+        )
+        yield GaugeMetricFamily(
+            "credchain_agent_in_flight", "Requests being answered", value=self.in_flight
+        )
+        yield _counters(
+            "credchain_resolutions",
+            "Assets resolved, by chain entry and outcome",
+            ["entry", "outcome"],
+            self.resolutions,
+        )
+        yield self.resolution_seconds.family(
+            "credchain_resolution_seconds", "Time of one resolution", "outcome"
+        )
+        yield CounterMetricFamily(
+            "credchain_cache_hits", "Answers served from the cache", value=self.cache_hits
+        )
+
+
+def _counters(
+    name: str, documentation: str, labels: list[str], counts: dict[tuple[str, str], int]
+) -> CounterMetricFamily:
+    family = CounterMetricFamily(name, documentation, labels=labels)
+    for values, count in sorted(counts.items()):
+        family.add_metric(list(values), count)
+    return family
+
+
 class AgentMetrics:
-    """Every metric of one agent; ``render()`` is the ``/metrics`` body."""
+    """Every metric of one agent; ``render()`` is the ``/metrics`` body.
+
+    ``started``, ``ended``, ``answered`` and ``resolved`` are called on the event loop's
+    thread only.
+    """
 
     CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -90,38 +173,8 @@ class AgentMetrics:
         ProcessCollector(registry=registry)
         PlatformCollector(registry=registry)
         registry.register(_VaultCollector(vault_counts, throttled))
-        self.requests = Counter(
-            "credchain_agent_requests",
-            "HTTP requests answered",
-            ["route", "status"],
-            registry=registry,
-        )
-        self.request_seconds = Histogram(
-            "credchain_agent_request_seconds",
-            "Time to answer a request",
-            ["route"],
-            buckets=_SECONDS,
-            registry=registry,
-        )
-        self.in_flight = Gauge(
-            "credchain_agent_in_flight", "Requests being answered", registry=registry
-        )
-        self.resolutions = Counter(
-            "credchain_resolutions",
-            "Assets resolved, by chain entry and outcome",
-            ["entry", "outcome"],
-            registry=registry,
-        )
-        self.resolution_seconds = Histogram(
-            "credchain_resolution_seconds",
-            "Time of one resolution",
-            ["outcome"],
-            buckets=_SECONDS,
-            registry=registry,
-        )
-        self.cache_hits = Counter(
-            "credchain_cache_hits", "Answers served from the cache", registry=registry
-        )
+        self._tallies = tallies = _RequestTallies()
+        registry.register(tallies)
         self.refused = Counter(
             "credchain_refused_callers", "Callers refused", ["why"], registry=registry
         )
@@ -129,12 +182,27 @@ class AgentMetrics:
             "credchain_reloads", "Configuration reloads", ["outcome"], registry=registry
         )
 
+    def started(self) -> None:
+        self._tallies.in_flight += 1
+
+    def ended(self) -> None:
+        self._tallies.in_flight -= 1
+
+    def answered(self, route: str, status: int, seconds: float) -> None:
+        """A request answered: ``route`` is its template, ``status`` its HTTP status."""
+        tallies = self._tallies
+        key = (route, str(status))
+        tallies.requests[key] = tallies.requests.get(key, 0) + 1
+        tallies.request_seconds.observe((route,), seconds)
+
     def resolved(self, resolution: Resolution, seconds: float) -> None:
+        tallies = self._tallies
         outcome = resolution.outcome
-        self.resolutions.labels(resolution.source or "none", outcome).inc()
-        self.resolution_seconds.labels(outcome).observe(seconds)
+        key = (resolution.source or "none", outcome)
+        tallies.resolutions[key] = tallies.resolutions.get(key, 0) + 1
+        tallies.resolution_seconds.observe((outcome,), seconds)
         if resolution.cached:
-            self.cache_hits.inc()
+            tallies.cache_hits += 1
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

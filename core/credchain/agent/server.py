@@ -54,7 +54,7 @@ def build_app(agent: Agent) -> web.Application:
         route = request.match_info.route.resource
         name = route.canonical if route is not None else "other"
         metrics = agent.metrics
-        metrics.in_flight.inc()
+        metrics.started()
         audit: dict[str, Any] = {}
         request["audit"] = audit
         try:
@@ -98,10 +98,9 @@ def build_app(agent: Agent) -> web.Application:
                     audit.update(outcome="error", reason=reason)
                     response = _problem_response(problem("internal", 500, "Agent error", reason))
         finally:
-            metrics.in_flight.dec()
+            metrics.ended()
         seconds = time.perf_counter() - started
-        metrics.requests.labels(name, str(response.status)).inc()
-        metrics.request_seconds.labels(name).observe(seconds)
+        metrics.answered(name, response.status, seconds)
         if audit.get("event") is not None:
             agent.audit.write(
                 audit.pop("event"),
