@@ -213,12 +213,18 @@ def _connection(
     transport = request.transport
     if transport is None:
         return _Connection(Caller())
-    connection = known.get(transport)
+    try:
+        connection = known.get(transport)
+    except TypeError:  # uvloop's TLS transport cannot be weakly referenced: asked per request
+        return _Connection(_caller(transport))
     if connection is None:
-        sock = transport.get_extra_info("socket")
-        connection = _Connection(caller_of(sock) if sock is not None else Caller())
-        known[transport] = connection
+        connection = known[transport] = _Connection(_caller(transport))
     return connection
+
+
+def _caller(transport: asyncio.BaseTransport) -> Caller:
+    sock = transport.get_extra_info("socket")
+    return caller_of(sock) if sock is not None else Caller()
 
 
 async def _refusal(

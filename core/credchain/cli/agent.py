@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import click
@@ -53,10 +52,10 @@ def agent(
 
         click.echo(check_agent(config_path, overrides))
         return
-    from credchain.agent.process import print_ready, serve
+    from credchain.agent.process import print_ready, run
 
     service = Agent(config_path, overrides=overrides)
     try:
-        asyncio.run(serve(service, ready=print_ready))
+        run(service, ready=print_ready)
     finally:
         service.close()
