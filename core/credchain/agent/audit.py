@@ -176,8 +176,8 @@ def _timestamp(moment: datetime) -> str:
 
 #: built once: ``json.dumps`` with options builds an encoder per call
 _ENCODERS = {
-    ascii: json.JSONEncoder(ensure_ascii=ascii, allow_nan=False, default=str)
-    for ascii in (False, True)
+    escape: json.JSONEncoder(ensure_ascii=escape, allow_nan=False, default=str)
+    for escape in (False, True)
 }
 
 
