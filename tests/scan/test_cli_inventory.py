@@ -1,4 +1,5 @@
-"""``credchain resolve --inventory``: a whole scan against the dev server, as JSON lines."""
+"""``credchain resolve --inventory``: a whole scan against the dev server, as JSON lines; its
+width (``--concurrency auto|N``) and the vault's 429s in the summary."""
 
 from __future__ import annotations
 
@@ -222,3 +223,49 @@ def test_an_unusable_header_leaves_an_existing_output_untouched(
     assert out.read_bytes() == b'{"line": 2, "outcome": "found"}\n'
     assert stat.S_IMODE(out.stat().st_mode) == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["credchain.toml", "inv.csv", "out.jsonl"]
+
+
+# --- the width (--concurrency auto|N) and the vault's 429s in the summary ---
+
+
+@pytest.fixture
+def inventory(tmp_path: Path) -> Path:
+    path = tmp_path / "inv.jsonl"
+    path.write_text("".join(json.dumps({"asset_name": a.fqdn}) + "\n" for a in DEMO_ASSETS))
+    return path
+
+
+def test_the_default_width_is_adaptive_and_in_the_summary(config: Path, inventory: Path) -> None:
+    result = scan(config, inventory)
+    assert result.exit_code == 0, result.stderr
+    assert "width: adaptive, 1 to 16: mean " in result.stderr
+
+
+def test_max_concurrency_is_the_adaptive_cap(config: Path, inventory: Path) -> None:
+    result = scan(config, inventory, "--max-concurrency", "3")
+    assert result.exit_code == 0, result.stderr
+    assert "width: adaptive, 1 to 3: " in result.stderr
+
+
+def test_a_number_is_a_fixed_width(config: Path, inventory: Path) -> None:
+    result = scan(config, inventory, "--concurrency", "4")
+    assert result.exit_code == 0, result.stderr
+    assert "width: fixed at 4" in result.stderr
+
+
+def test_the_429s_of_each_entry_are_in_the_summary(
+    config: Path, inventory: Path, secret_server: DevServer
+) -> None:
+    secret_server.add_fault("429:GET api/v1/secrets:count=2,retry_after=0")
+    result = scan(config, inventory)
+    assert result.exit_code == 0, result.stderr
+    assert "2 answered 429 (too many requests)" in result.stderr
+
+
+@pytest.mark.parametrize("width", ["0", "257", "fast", "-1"])
+def test_a_width_that_is_not_auto_nor_1_to_256_is_refused(
+    config: Path, inventory: Path, width: str
+) -> None:
+    result = scan(config, inventory, "--concurrency", width)
+    assert result.exit_code == 2
+    assert "is not 'auto' nor a number from 1 to 256" in result.stderr
