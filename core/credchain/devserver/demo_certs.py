@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from .datafile import SecretSpec
-from .tls import new_ca
+from .tls import leaf_builder, new_ca
 
 __all__ = [
     "CERTIFICATES_FOLDER",
@@ -99,14 +99,7 @@ def make_demo_certificates(now: datetime.datetime) -> list[DemoCertificate]:
             x509.IPAddress(ipaddress.ip_address("10.0.2.10")),
         ]
         return (
-            x509.CertificateBuilder()
-            .subject_name(_name(host))
-            .issuer_name(ca_name)
-            .public_key(key.public_key())
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(start)
-            .not_valid_after(end)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            leaf_builder(_name(host), ca_name, key.public_key(), start, end)
             .add_extension(x509.SubjectAlternativeName(names), critical=False)
             .add_extension(
                 x509.ExtendedKeyUsage(

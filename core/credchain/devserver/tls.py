@@ -18,6 +18,7 @@ from pathlib import Path
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from credchain.tls import format_fingerprint
@@ -26,6 +27,7 @@ __all__ = [
     "ClientIdentity",
     "ServerIdentity",
     "kept_identity",
+    "leaf_builder",
     "make_client_identity",
     "make_identity",
     "new_ca",
@@ -93,6 +95,27 @@ def new_ca(
     return key, cert
 
 
+def leaf_builder(
+    subject: x509.Name,
+    issuer: x509.Name,
+    key: CertificateIssuerPublicKeyTypes,
+    start: datetime.datetime,
+    end: datetime.datetime,
+) -> x509.CertificateBuilder:
+    """A certificate for ``subject`` (not a CA) issued by ``issuer``, for the caller's
+    extensions and signature."""
+    return (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(key)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(end)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+    )
+
+
 def make_identity(directory: Path, generation: int = 0, *, days: int = 2) -> ServerIdentity:
     """Create a new CA and a server certificate signed by it, written as PEM under ``directory``.
 
@@ -105,14 +128,7 @@ def make_identity(directory: Path, generation: int = 0, *, days: int = 2) -> Ser
     ca_key, ca_cert = new_ca(ca_name, start, end)
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name("localhost"))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        leaf_builder(_name("localhost"), ca_name, key.public_key(), start, end)
         .add_extension(x509.SubjectAlternativeName(list(_LOOPBACK_NAMES)), critical=False)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(
@@ -187,14 +203,7 @@ def make_client_identity(
     ca_key, ca_cert = new_ca(ca_name, start, end)
     key = ec.generate_private_key(ec.SECP256R1())
     cert = (
-        x509.CertificateBuilder()
-        .subject_name(_name(name))
-        .issuer_name(ca_name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(start)
-        .not_valid_after(end)
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        leaf_builder(_name(name), ca_name, key.public_key(), start, end)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
