@@ -152,10 +152,6 @@ def timed(run: Callable[[], object]) -> float:
     return time.perf_counter() - started
 
 
-def spread(result: dict[str, Any]) -> str:
-    return f"p50 {result['p50_us'] / 1000:.2f} ms, p99 {result['p99_us'] / 1000:.2f} ms"
-
-
 @dataclass
 class Case:
     """One row: its runs' wall seconds, CPU seconds by process, and the client's round trips."""
@@ -201,7 +197,7 @@ def one_latency(
     many = Case("in-process `resolve_many(16)`", assets)
     agent_sequential = Case("agent, Node.js client, sequential", assets)
     agent_wide = Case("agent, 16 Node.js connections", assets)
-    floor = Case("floor: Node.js client, a server that only waits (see below)", assets)
+    floor = Case("floor: Node.js client, a server that only waits", assets)
     cli = Case("`credchain resolve --json` per asset", len(sample))
     with DevServerProcess("--data", str(data), "--latency-ms", str(latency_ms)) as server:
         table = thycotic_table(server.info, pool_size=16, token_cache=False)

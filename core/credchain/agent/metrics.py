@@ -91,27 +91,37 @@ class _VaultCollector(Collector):
         yield throttled
 
 
-class _Times:
-    """A histogram's numbers by label values: per-bucket counts (the last is ``+Inf``), sum."""
+class _Buckets:
+    """One histogram series: the count in each bucket (the last is ``+Inf``) and the sum."""
+
+    __slots__ = ("counts", "total")
 
     def __init__(self) -> None:
-        self.by_labels: dict[tuple[str, ...], tuple[list[int], list[float]]] = {}
+        self.counts = [0] * len(_LE)
+        self.total = 0.0
+
+
+class _Times:
+    """A histogram's series by label values."""
+
+    def __init__(self) -> None:
+        self.by_labels: dict[tuple[str, ...], _Buckets] = {}
 
     def observe(self, labels: tuple[str, ...], seconds: float) -> None:
-        numbers = self.by_labels.get(labels)
-        if numbers is None:
-            numbers = self.by_labels[labels] = ([0] * len(_LE), [0.0])
-        numbers[0][bisect.bisect_left(_SECONDS, seconds)] += 1
-        numbers[1][0] += seconds
+        series = self.by_labels.get(labels)
+        if series is None:
+            series = self.by_labels[labels] = _Buckets()
+        series.counts[bisect.bisect_left(_SECONDS, seconds)] += 1
+        series.total += seconds
 
     def family(self, name: str, documentation: str, label: str) -> HistogramMetricFamily:
         family = HistogramMetricFamily(name, documentation, labels=[label])
-        for labels, (counts, total) in sorted(self.by_labels.items()):
+        for labels, series in sorted(self.by_labels.items()):
             running, buckets = 0, []
-            for le, count in zip(_LE, counts, strict=True):
+            for le, count in zip(_LE, series.counts, strict=True):
                 running += count
                 buckets.append((le, float(running)))
-            family.add_metric(list(labels), buckets, total[0])
+            family.add_metric(list(labels), buckets, series.total)
         return family
 
 
